@@ -1,0 +1,285 @@
+# Export a finished run to an HF-style GPT-2 folder: config.json, model.safetensors (f16, HF
+# GPT-2 names, Conv1D layout), tokenizer.json, corpus manifest, training log, golden.json
+# (PyTorch f32 compute on the f16-rounded weights) and a model card README.md.
+import argparse
+import csv
+import json
+import os
+import re
+import shutil
+import sys
+import time
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bpe  # noqa: E402
+import safetensors_io  # noqa: E402
+from model import GPT, GPTConfig, block_norms  # noqa: E402
+
+GOLDEN_PROMPTS = ["def fibonacci(n):\n", "import os\nimport sys\n\n", "class Stack:\n    def __init__(self):\n"]
+CARD_PROMPTS = GOLDEN_PROMPTS + ["for i in range(", "    def __repr__(self):\n        return "]
+CONV1D_SUFFIXES = ("attn.c_attn.weight", "attn.c_proj.weight", "mlp.c_fc.weight", "mlp.c_proj.weight")
+
+
+def hf_tensors(model):
+    """(name, f32 array) in HF GPT-2 naming without the 'transformer.' prefix; the Linear
+    weights [out, in] are transposed to HF Conv1D [in, out]. No lm_head: it is tied to wte."""
+    out = []
+    for name, t in model.state_dict().items():
+        if name.endswith("causal"):
+            continue
+        a = t.detach().float().numpy()
+        if name.endswith(CONV1D_SUFFIXES):
+            a = a.T
+        out.append((name, np.ascontiguousarray(a)))
+    return out
+
+
+def model_from_hf(tensors, cfg):
+    """Inverse of hf_tensors: load HF-named arrays (any float dtype) into an f32 GPT."""
+    model = GPT(cfg)
+    sd = {}
+    for name, a in tensors.items():
+        a = a.astype(np.float32)
+        if name.endswith(CONV1D_SUFFIXES):
+            a = a.T
+        sd[name] = torch.from_numpy(np.ascontiguousarray(a))
+    missing, unexpected = model.load_state_dict(sd, strict=False)
+    missing = [m for m in missing if not m.endswith("causal")]
+    if missing or unexpected:
+        raise SystemExit(f"weights do not match the config: missing {missing}, unexpected {unexpected}")
+    model.eval()
+    return model
+
+
+def block_density(tensors, block):
+    """Per matrix: fraction of block x block tiles (Conv1D layout) that hold any nonzero."""
+    out = {}
+    for name, a in tensors.items():
+        if name.endswith(CONV1D_SUFFIXES):
+            nz = block_norms(torch.from_numpy(a.astype(np.float32)), block) > 0
+            out[name] = {"kept_blocks": int(nz.sum()), "total_blocks": int(nz.numel()),
+                         "density": float(nz.float().mean())}
+    return out
+
+
+@torch.no_grad()
+def greedy(model, ids, n):
+    ids = list(ids)
+    for _ in range(n):
+        x = torch.tensor([ids[-model.cfg.n_ctx:]])
+        logits, _ = model(x)
+        ids.append(int(torch.argmax(logits[0, -1])))
+    return ids
+
+
+@torch.no_grad()
+def golden(model, enc, prompts, n_new=20, last=4, top=10):
+    out = []
+    for text in prompts:
+        ids = enc.encode(text)
+        if len(ids) + n_new > model.cfg.n_ctx:
+            raise SystemExit(f"golden prompt {text!r}: {len(ids)} + {n_new} tokens exceed n_ctx")
+        if len(ids) < last:
+            raise SystemExit(f"golden prompt {text!r} has {len(ids)} tokens, fewer than {last}")
+        logits, _ = model(torch.tensor([ids]))
+        positions = []
+        for p in range(len(ids) - last, len(ids)):
+            row = logits[0, p]
+            # best first; equal logits ordered by lower id (stable sort on -logit)
+            order = np.argsort(-row.numpy(), kind="stable")[:top]
+            positions.append({"pos": p, "top10": [[int(i), float(row[i])] for i in order]})
+        g = greedy(model, ids, n_new)[len(ids):]
+        out.append({"text": text, "input_ids": ids, "last_positions": positions,
+                    "greedy_ids": g, "greedy_text": enc.decode(g)})
+    return {"format": "sparse-gpt2-golden/1", "dtype": "f32 compute, f16-rounded weights", "prompts": out}
+
+
+@torch.no_grad()
+def full_val_loss(model, val, ctx, batch=16):
+    n = (len(val) - 1) // ctx
+    total, count = 0.0, 0
+    for i in range(0, n, batch):
+        js = range(i, min(n, i + batch))
+        x = torch.from_numpy(np.stack([val[j * ctx:(j + 1) * ctx] for j in js]).astype(np.int64))
+        y = torch.from_numpy(np.stack([val[j * ctx + 1:(j + 1) * ctx + 1] for j in js]).astype(np.int64))
+        _, loss = model(x, y)
+        total += loss.item() * x.numel()
+        count += x.numel()
+    return total / count, count
+
+
+def compact_json(obj):
+    """Indented JSON whose arrays of plain numbers stay on one line (golden.json stays readable)."""
+    text = json.dumps(obj, indent=1, ensure_ascii=False)
+    return re.sub(r"\[\s*([-0-9.eE+,\s]*?)\s*\]", lambda m: "[" + re.sub(r"\s+", " ", m.group(1)) + "]", text)
+
+
+def hf_config(cfg, eot_id, sparse_info):
+    c = {"model_type": "gpt2", "architectures": ["GPT2LMHeadModel"],
+         "n_layer": cfg.n_layer, "n_head": cfg.n_head, "n_embd": cfg.n_embd,
+         "n_positions": cfg.n_ctx, "n_ctx": cfg.n_ctx, "vocab_size": cfg.vocab_size,
+         "n_inner": None, "layer_norm_epsilon": cfg.layer_norm_epsilon,
+         "activation_function": "gelu_new", "initializer_range": 0.02,
+         "resid_pdrop": 0.0, "embd_pdrop": 0.0, "attn_pdrop": 0.0,
+         "scale_attn_weights": True, "tie_word_embeddings": True,
+         "bos_token_id": eot_id, "eos_token_id": eot_id, "torch_dtype": "float16"}
+    if sparse_info:
+        c["block_sparse"] = sparse_info
+    return c
+
+
+def main():
+    p = argparse.ArgumentParser(description="export a run to weights/<name>/")
+    p.add_argument("--run", required=True, help="run folder with ckpt.pt and log.csv")
+    p.add_argument("--data", required=True, help="prepared data folder (tokenizer, val.bin, corpus.json)")
+    p.add_argument("--out", required=True)
+    p.add_argument("--name", required=True, help="model name for the card, e.g. dense / sparse")
+    p.add_argument("--plot", default=None, help="PNG of the training curves to copy next to the model")
+    p.add_argument("--sample-tokens", type=int, default=48)
+    p.add_argument("--threads", type=int, default=2)
+    a = p.parse_args()
+    torch.set_num_threads(a.threads)
+    t0 = time.time()
+    ck = torch.load(os.path.join(a.run, "ckpt.pt"))
+    args = ck["args"]
+    if ck["step"] != args["steps"]:
+        raise SystemExit(f"{a.run} stopped at step {ck['step']} of {args['steps']}: finish it with "
+                         f"train.py train ... --resume before exporting")
+    cfg = GPTConfig(**ck["config"])
+    model = GPT(cfg)
+    model.load_state_dict(ck["model"])
+    os.makedirs(a.out, exist_ok=True)
+
+    tensors16 = [(n, t.astype(np.float16)) for n, t in hf_tensors(model)]
+    st_path = os.path.join(a.out, "model.safetensors")
+    safetensors_io.save(st_path, tensors16, metadata={"format": "pt"})
+    back = safetensors_io.load(st_path)  # everything below uses the f16-rounded weights
+    for n, t in tensors16:
+        if not np.array_equal(back[n].view(np.uint16), t.view(np.uint16)):
+            raise SystemExit(f"safetensors round trip changed tensor {n}")
+    m16 = model_from_hf(back, cfg)
+
+    shutil.copy(os.path.join(a.data, "tokenizer.json"), os.path.join(a.out, "tokenizer.json"))
+    enc = bpe.load_tokenizer(os.path.join(a.out, "tokenizer.json"))
+    with open(os.path.join(a.data, "corpus.json")) as f:
+        corpus = json.load(f)
+    with open(os.path.join(a.out, "corpus-manifest.json"), "w") as f:
+        json.dump({k: corpus[k] for k in ("stdlib", "python", "excluded_dirs", "val_percent",
+                                          "train_tokens", "val_tokens", "manifest")}, f, indent=0)
+    shutil.copy(os.path.join(a.run, "log.csv"), os.path.join(a.out, "train_log.csv"))
+    if a.plot:
+        shutil.copy(a.plot, os.path.join(a.out, "training_curves.png"))
+
+    density = block_density(back, args["block"])
+    sparse_info = None
+    if args["mode"] == "sparse":
+        sparse_info = {"block_size": args["block"], "target_density": args["final_density"],
+                       "matrices": list(CONV1D_SUFFIXES), "storage": "dense with zero blocks"}
+    with open(os.path.join(a.out, "config.json"), "w") as f:
+        json.dump(hf_config(cfg, enc.eot_id, sparse_info), f, indent=2)
+
+    gold = golden(m16, enc, GOLDEN_PROMPTS)
+    with open(os.path.join(a.out, "golden.json"), "w", encoding="utf-8") as f:
+        f.write(compact_json(gold) + "\n")
+
+    val = np.fromfile(os.path.join(a.data, "val.bin"), dtype=np.uint16)
+    vloss, vcount = full_val_loss(m16, val, cfg.n_ctx)
+    samples = []
+    for text in CARD_PROMPTS:
+        ids = enc.encode(text)
+        samples.append((text, enc.decode(greedy(m16, ids, a.sample_tokens)[len(ids):])))
+    with open(os.path.join(a.run, "log.csv")) as f:
+        rows = list(csv.DictReader(f))
+    last_val = [r for r in rows if r["val_loss"]][-1]
+    summary = {"name": a.name, "mode": args["mode"], "steps": ck["step"], "tokens_seen": ck["tokens"],
+               "train_wall_s": ck["elapsed_s"], "val_loss_nats": vloss, "val_tokens": vcount,
+               "periodic_val_loss_last": float(last_val["val_loss"]),
+               "train_loss_last": float(rows[-1]["train_loss"]),
+               "mean_density": float(np.mean([d["density"] for d in density.values()])),
+               "sample_tokens": a.sample_tokens,
+               "samples": [{"prompt": t, "greedy": s} for t, s in samples]}
+    with open(os.path.join(a.out, "summary.json"), "w") as f:
+        json.dump(summary, f, indent=1)
+    write_card(os.path.join(a.out, "README.md"), a.name, args, cfg, corpus, summary, density, samples,
+               bool(a.plot))
+    print(json.dumps({k: v for k, v in summary.items() if k != "samples"}))
+    print(f"exported {a.out} in {time.time() - t0:.0f}s")
+
+
+def fence(s):
+    return "```\n" + s.replace("```", "`\u200b``") + "\n```"
+
+
+def write_card(path, name, args, cfg, corpus, s, density, samples, has_plot):
+    sparse = args["mode"] == "sparse"
+    L = []
+    L.append(f"# {name}: GPT-2 {cfg.n_layer}x{cfg.n_head}, n_embd {cfg.n_embd}, trained on the Python stdlib\n")
+    L.append("Trained from scratch by `tools/train/` (see tools/train/README.md to reproduce). Architecture is "
+             "exactly GPT-2 (pre-LN, learned absolute positions, tanh GELU `gelu_new`, tied embeddings, biases, "
+             f"LayerNorm eps {cfg.layer_norm_epsilon}): {cfg.n_layer} layers x {cfg.n_head} heads "
+             f"(head dim {cfg.n_embd // cfg.n_head}), n_embd {cfg.n_embd}, context {cfg.n_ctx}, "
+             f"vocab {cfg.vocab_size} (byte-level BPE, `<|endoftext|>` = {cfg.vocab_size - 1}).\n")
+    if sparse:
+        L.append(f"**Block-sparse.** Every attention and MLP weight matrix (c_attn, attn.c_proj, c_fc, mlp.c_proj) "
+                 f"is cut into {args['block']}x{args['block']} blocks (Conv1D [in, out] layout, aligned with the "
+                 f"{cfg.n_embd // cfg.n_head}-wide heads). After every optimizer step only the top-k blocks per "
+                 "matrix by Frobenius norm are kept; the rest and their AdamW moments are zeroed. The kept fraction "
+                 f"was annealed linearly from 1 to {args['final_density']:g} over the first half of training and "
+                 "held there. Embeddings, LayerNorms and biases are dense. Stored dense, with its zero blocks, "
+                 "until the block-sparse storage format lands.\n")
+    else:
+        L.append("**Dense baseline** for the block-sparse model in `weights/sparse/`: same seed, data order, "
+                 "step count and hyperparameters.\n")
+    L.append("## Data\n")
+    n_train = sum(1 for m in corpus["manifest"] if m["split"] == "train")
+    n_val = sum(1 for m in corpus["manifest"] if m["split"] == "val")
+    L.append(f"The `.py` files of the Python {corpus['python']} standard library at `{corpus['stdlib']}` "
+             f"(Debian), excluding directories {', '.join(corpus['excluded_dirs'])}; sorted by path, each file "
+             f"followed by `<|endoftext|>`. Split by sha256 of the relative path (< {corpus['val_percent']}% "
+             f"-> validation): {n_train} train files ({corpus['train_tokens']} tokens), {n_val} validation files "
+             f"({corpus['val_tokens']} tokens). Every path with its sha256 is in "
+             "[`corpus-manifest.json`](corpus-manifest.json). Nothing of the corpus is in this repository.\n")
+    L.append("## Training\n")
+    L.append("| | |\n|---|---|")
+    L.append(f"| steps | {s['steps']} |")
+    L.append(f"| batch | {args['batch']} x {args['ctx']} tokens |")
+    L.append(f"| tokens seen | {s['tokens_seen']:,} |")
+    L.append(f"| wall time | {s['train_wall_s'] / 60:.1f} min (1 CPU thread, machine shared with the other run) |")
+    L.append(f"| optimizer | AdamW, betas (0.9, 0.95), weight decay {args['weight_decay']} on matrices/embeddings, "
+             f"peak lr {args['lr']:g}, {args['warmup']}-step warmup, cosine to lr/10, grad clip {args['grad_clip']} |")
+    L.append(f"| seed | {args['seed']} (batches drawn by seed and step: identical for the dense and sparse runs) |")
+    L.append(f"| **validation loss** | **{s['val_loss_nats']:.4f} nats/token** over the whole validation split "
+             f"({s['val_tokens']:,} predicted tokens, non-overlapping {cfg.n_ctx}-token windows, f16-rounded weights) |")
+    L.append(f"| last train loss | {s['train_loss_last']:.4f} nats/token (mean of the last logging interval) |")
+    L.append("")
+    L.append("Per-step log: [`train_log.csv`](train_log.csv)" +
+             (" — curves of both runs: ![training curves](training_curves.png)" if has_plot else "") + "\n")
+    L.append("## Block density per matrix\n")
+    L.append(f"Fraction of {args['block']}x{args['block']} blocks holding any nonzero, in the exported f16 "
+             f"weights (mean {s['mean_density']:.4f}).\n")
+    L.append("| matrix | kept blocks | density |\n|---|---|---|")
+    for n, d in density.items():
+        L.append(f"| `{n}` | {d['kept_blocks']}/{d['total_blocks']} | {d['density']:.4f} |")
+    L.append("")
+    L.append("## Sample completions\n")
+    L.append(f"Greedy decoding of {s['sample_tokens']} new tokens with the f16-rounded weights "
+             "(each block: the prompt, then the completion):\n")
+    for text, comp in samples:
+        L.append(fence(text + comp) + "\n")
+    L.append("## Files\n")
+    L.append("- `config.json` — HF GPT2Config fields.\n"
+             "- `model.safetensors` — f16, HF GPT-2 tensor names without the `transformer.` prefix, Conv1D "
+             "[in, out] layout; no `lm_head` (tied to `wte`).\n"
+             "- `tokenizer.json` — HF byte-level BPE tokenizer.\n"
+             "- `golden.json` — for three prompts: input ids, top-10 logits at the last 4 positions, 20-token greedy "
+             "continuation; PyTorch f32 compute on the f16-rounded weights.\n"
+             "- `corpus-manifest.json`, `train_log.csv`, `summary.json`.\n")
+    with open(path, "w") as f:
+        f.write("\n".join(L))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# CI smoke run of the training tool: the whole pipeline (corpus, BPE, dense + sparse training,
+# resume, export, golden, plot) on a tiny config in a temp dir. Exits non-zero on any failure.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+py="${PYTHON:-/usr/bin/python3}"
+tmp="$(mktemp -d)"
+[ -n "${SMOKE_KEEP:-}" ] || trap 'rm -rf "$tmp"' EXIT  # SMOKE_KEEP=1 keeps the outputs
+export OMP_NUM_THREADS=1
+fail() { echo "SMOKE FAILED: $*" >&2; exit 1; }
+"$py" -c 'import torch, numpy, regex' 2>/dev/null ||
+  fail "$py lacks torch/numpy/regex: apt-get install python3-torch python3-numpy python3-regex libopenblas0-openmp"
+
+"$py" "$here/train.py" prepare --out "$tmp/data" --vocab-size 300 --max-files 80 --max-bytes-per-file 3000 > "$tmp/prepare.log" ||
+  { cat "$tmp/prepare.log"; fail "prepare"; }
+tiny=(--data "$tmp/data" --steps 6 --batch 4 --ctx 64 --n-layer 2 --n-head 2 --n-embd 64 --warmup 2
+      --log-every 2 --eval-every 2 --eval-windows 4)
+for mode in dense sparse; do
+  "$py" "$here/train.py" train "${tiny[@]}" --mode $mode --out "$tmp/$mode" > "$tmp/$mode.log" ||
+    { cat "$tmp/$mode.log"; fail "train $mode"; }
+done
+# A run stopped half-way and resumed must end exactly where the uninterrupted run ended.
+"$py" "$here/train.py" train "${tiny[@]}" --mode sparse --out "$tmp/resumed" --stop-after 3 > "$tmp/resumed.log" ||
+  { cat "$tmp/resumed.log"; fail "train (stop-after)"; }
+"$py" "$here/train.py" train "${tiny[@]}" --mode sparse --out "$tmp/resumed" --resume >> "$tmp/resumed.log" ||
+  { cat "$tmp/resumed.log"; fail "train --resume"; }
+[ "$(tail -n 1 "$tmp/sparse/log.csv" | cut -d, -f7-)" = "$(tail -n 1 "$tmp/resumed/log.csv" | cut -d, -f7-)" ] ||
+  fail "resumed run differs from the uninterrupted one: $(tail -n 1 "$tmp/sparse/log.csv") vs $(tail -n 1 "$tmp/resumed/log.csv")"
+
+plot=()
+if "$py" -c 'import matplotlib' 2>/dev/null; then
+  "$py" "$here/plot.py" --run "dense=$tmp/dense/log.csv" --run "sparse=$tmp/sparse/log.csv" --out "$tmp/curves.png" > /dev/null ||
+    fail "plot"
+  plot=(--plot "$tmp/curves.png")
+else
+  echo "smoke: matplotlib missing (apt-get install python3-matplotlib), skipping the plot"
+fi
+for mode in dense sparse; do
+  "$py" "$here/export.py" --run "$tmp/$mode" --data "$tmp/data" --out "$tmp/out/$mode" --name "smoke-$mode" \
+    --sample-tokens 8 --threads 1 "${plot[@]}" > "$tmp/export-$mode.log" || { cat "$tmp/export-$mode.log"; fail "export $mode"; }
+done
+"$py" "$here/check_export.py" "$tmp/out/dense" "$tmp/out/sparse" || fail "exported folders do not check out"
+echo "SMOKE OK: prepare, dense+sparse train, resume, export, golden all passed ($tmp)"

@@ -1,0 +1,238 @@
+# Training tool for the embedded models: `prepare` builds the corpus, BPE tokenizer and token
+# streams; `train` runs one dense or block-sparse GPT-2 run (resumable, CSV-logged).
+import argparse
+import csv
+import json
+import math
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bpe  # noqa: E402
+import corpus  # noqa: E402
+from model import GPT, GPTConfig, apply_topk_blocks, sparse_matrices  # noqa: E402
+
+CSV_FIELDS = ["step", "tokens", "elapsed_s", "tokens_per_s", "lr", "keep_frac", "train_loss", "val_loss"]
+
+
+def log(msg):
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+# ---------------------------------------------------------------- prepare
+def cmd_prepare(a):
+    os.makedirs(a.out, exist_ok=True)
+    manifest, train_texts, val_texts = corpus.load_corpus(
+        a.stdlib, max_files=a.max_files, max_bytes_per_file=a.max_bytes_per_file)
+    log(f"corpus: {len(train_texts)} train / {len(val_texts)} val files, "
+        f"{sum(map(len, train_texts))} / {sum(map(len, val_texts))} chars")
+    vocab, merges = bpe.train_bpe(train_texts, a.vocab_size, log=log)
+    if len(vocab) != a.vocab_size:
+        raise SystemExit(f"BPE reached only {len(vocab)} tokens of the requested {a.vocab_size}: "
+                         "the corpus is too small for this vocab (lower --vocab-size)")
+    bpe.save_tokenizer(os.path.join(a.out, "tokenizer.json"), vocab, merges)
+    enc = bpe.Encoder(vocab, merges)
+    for name, texts in (("train", train_texts), ("val", val_texts)):
+        ids = []
+        for t in texts:  # files in corpus order, each followed by <|endoftext|>
+            ids.extend(enc.encode(t))
+            ids.append(enc.eot_id)
+        np.asarray(ids, dtype=np.uint16).tofile(os.path.join(a.out, f"{name}.bin"))
+        log(f"{name}: {len(ids)} tokens")
+    meta = {"stdlib": a.stdlib or corpus.stdlib_root(), "python": sys.version.split()[0],
+            "excluded_dirs": sorted(corpus.EXCLUDED_DIRS), "val_percent": corpus.VAL_PERCENT,
+            "vocab_size": len(vocab), "n_merges": len(merges),
+            "train_tokens": int(os.path.getsize(os.path.join(a.out, "train.bin")) // 2),
+            "val_tokens": int(os.path.getsize(os.path.join(a.out, "val.bin")) // 2),
+            "manifest": manifest}
+    with open(os.path.join(a.out, "corpus.json"), "w") as f:
+        json.dump(meta, f, indent=1)
+    log(f"prepared {a.out}")
+
+
+# ---------------------------------------------------------------- train
+def keep_frac_at(step, total, final):
+    """Kept block fraction after optimizer step `step` (1-based): linear 1 -> final over the first
+    half of training, then held."""
+    half = max(1, total // 2)
+    return 1.0 - (1.0 - final) * min(1.0, step / half)
+
+
+def lr_at(step, a):
+    """Linear warmup, then cosine decay to lr/10 (step is 0-based)."""
+    if step < a.warmup:
+        return a.lr * (step + 1) / a.warmup
+    p = (step - a.warmup) / max(1, a.steps - a.warmup)
+    return a.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, p))))
+
+
+def batch_at(data, step, a):
+    """Deterministic batch for a step: the same windows for the dense and the sparse run, and the
+    same after a resume (the generator is seeded by (seed, step), not carried along)."""
+    g = np.random.default_rng([a.seed, step])
+    starts = g.integers(0, len(data) - a.ctx - 1, size=a.batch)
+    x = np.stack([data[s:s + a.ctx] for s in starts]).astype(np.int64)
+    y = np.stack([data[s + 1:s + a.ctx + 1] for s in starts]).astype(np.int64)
+    return torch.from_numpy(x), torch.from_numpy(y)
+
+
+@torch.no_grad()
+def eval_loss(model, val, ctx, n_windows, batch):
+    """Mean next-token loss (nats/token) over the first n_windows non-overlapping val windows."""
+    model.eval()
+    n = min(n_windows, (len(val) - 1) // ctx)
+    total, count = 0.0, 0
+    for i in range(0, n, batch):
+        idx = range(i, min(n, i + batch))
+        x = torch.from_numpy(np.stack([val[j * ctx:(j + 1) * ctx] for j in idx]).astype(np.int64))
+        y = torch.from_numpy(np.stack([val[j * ctx + 1:(j + 1) * ctx + 1] for j in idx]).astype(np.int64))
+        _, loss = model(x, y)
+        total += loss.item() * x.numel()
+        count += x.numel()
+    model.train()
+    return total / count
+
+
+def save_ckpt(path, model, opt, step, tokens, elapsed, a, cfg):
+    tmp = path + ".tmp"
+    torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
+                "tokens": tokens, "elapsed_s": elapsed, "args": vars(a), "config": cfg.to_dict()}, tmp)
+    os.replace(tmp, path)  # atomic: a kill during the save never leaves a torn checkpoint
+
+
+def cmd_train(a):
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(a.seed)
+    os.makedirs(a.out, exist_ok=True)
+    train = np.fromfile(os.path.join(a.data, "train.bin"), dtype=np.uint16)
+    val = np.fromfile(os.path.join(a.data, "val.bin"), dtype=np.uint16)
+    with open(os.path.join(a.data, "corpus.json")) as f:
+        vocab_size = json.load(f)["vocab_size"]
+    cfg = GPTConfig(n_layer=a.n_layer, n_head=a.n_head, n_embd=a.n_embd, n_ctx=a.ctx, vocab_size=vocab_size)
+    model = GPT(cfg)
+    decay = [p for n, p in model.named_parameters() if p.dim() == 2]
+    no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": a.weight_decay},
+                             {"params": no_decay, "weight_decay": 0.0}],
+                            lr=a.lr, betas=(0.9, 0.95), eps=1e-8)
+    ckpt_path = os.path.join(a.out, "ckpt.pt")
+    csv_path = os.path.join(a.out, "log.csv")
+    step, tokens, elapsed = 0, 0, 0.0
+    if a.resume and os.path.exists(ckpt_path):
+        ck = torch.load(ckpt_path)
+        for k in ("mode", "seed", "steps", "batch", "ctx", "n_layer", "n_head", "n_embd", "lr", "block"):
+            if ck["args"][k] != getattr(a, k):
+                raise SystemExit(f"--resume: {ckpt_path} was made with {k}={ck['args'][k]}, "
+                                 f"this command has {k}={getattr(a, k)}; use the original arguments")
+        model.load_state_dict(ck["model"])
+        opt.load_state_dict(ck["opt"])
+        step, tokens, elapsed = ck["step"], ck["tokens"], ck["elapsed_s"]
+        # Drop CSV rows logged after the checkpoint so the log has no duplicated steps.
+        rows = []
+        if os.path.exists(csv_path):
+            with open(csv_path) as f:
+                rows = [r for r in csv.DictReader(f) if int(r["step"]) <= step]
+        with open(csv_path, "w", newline="") as f:
+            w = csv.DictWriter(f, CSV_FIELDS)
+            w.writeheader()
+            w.writerows(rows)
+        log(f"resumed {a.out} at step {step}/{a.steps} ({tokens} tokens, {elapsed:.0f}s)")
+    else:
+        if os.path.exists(ckpt_path) and not a.resume:
+            raise SystemExit(f"{ckpt_path} exists: pass --resume to continue it, or choose a new --out")
+        with open(csv_path, "w", newline="") as f:
+            csv.DictWriter(f, CSV_FIELDS).writeheader()
+    with open(os.path.join(a.out, "args.json"), "w") as f:
+        json.dump({"args": vars(a), "config": cfg.to_dict()}, f, indent=1)
+
+    mats = sparse_matrices(model) if a.mode == "sparse" else []
+    model.train()
+    t_last, tok_last, t_ckpt = time.time(), tokens, time.time()
+    loss_acc, loss_n = 0.0, 0
+    stop_at = a.steps if a.stop_after is None else min(a.steps, step + a.stop_after)
+    while step < stop_at:
+        t0 = time.time()
+        for g in opt.param_groups:
+            g["lr"] = lr_at(step, a)
+        x, y = batch_at(train, step, a)
+        _, loss = model(x, y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), a.grad_clip)
+        opt.step()
+        step += 1
+        kf = 1.0
+        if mats:
+            kf = keep_frac_at(step, a.steps, a.final_density)
+            for _, w in mats:
+                apply_topk_blocks(w, kf, a.block, opt.state.get(w))
+        tokens += x.numel()
+        elapsed += time.time() - t0
+        loss_acc += loss.item()
+        loss_n += 1
+        last = step == a.steps
+        if step % a.log_every == 0 or last:
+            vl = ""
+            if step % a.eval_every == 0 or last:
+                te = time.time()
+                vl = f"{eval_loss(model, val, a.ctx, a.eval_windows, a.batch):.5f}"
+                elapsed += time.time() - te
+            now = time.time()
+            tps = (tokens - tok_last) / max(1e-9, now - t_last)
+            row = {"step": step, "tokens": tokens, "elapsed_s": f"{elapsed:.1f}", "tokens_per_s": f"{tps:.1f}",
+                   "lr": f"{lr_at(step - 1, a):.3e}", "keep_frac": f"{kf:.4f}",
+                   "train_loss": f"{loss_acc / loss_n:.5f}", "val_loss": vl}
+            with open(csv_path, "a", newline="") as f:
+                csv.DictWriter(f, CSV_FIELDS).writerow(row)
+            log(" ".join(f"{k}={v}" for k, v in row.items()))
+            t_last, tok_last, loss_acc, loss_n = now, tokens, 0.0, 0
+        if time.time() - t_ckpt > a.ckpt_every_s or last or step == stop_at:
+            save_ckpt(ckpt_path, model, opt, step, tokens, elapsed, a, cfg)
+            t_ckpt = time.time()
+    log(f"{'done' if step == a.steps else 'stopped'}: {a.out} step {step}/{a.steps}, {tokens} tokens, {elapsed:.0f}s")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__)
+    sub = p.add_subparsers(dest="cmd", required=True)
+    pp = sub.add_parser("prepare", help="corpus manifest + BPE tokenizer + token streams")
+    pp.add_argument("--out", required=True)
+    pp.add_argument("--vocab-size", type=int, default=4096)
+    pp.add_argument("--stdlib", default=None, help="stdlib root (default: sysconfig of this interpreter)")
+    pp.add_argument("--max-files", type=int, default=None, help="smoke runs only")
+    pp.add_argument("--max-bytes-per-file", type=int, default=None, help="smoke runs only")
+    pt = sub.add_parser("train", help="one dense or block-sparse run")
+    pt.add_argument("--data", required=True)
+    pt.add_argument("--out", required=True)
+    pt.add_argument("--mode", choices=["dense", "sparse"], required=True)
+    pt.add_argument("--steps", type=int, required=True)
+    pt.add_argument("--batch", type=int, default=16)
+    pt.add_argument("--ctx", type=int, default=256)
+    pt.add_argument("--n-layer", type=int, default=8)
+    pt.add_argument("--n-head", type=int, default=8)
+    pt.add_argument("--n-embd", type=int, default=256)
+    pt.add_argument("--lr", type=float, default=2e-3)
+    pt.add_argument("--warmup", type=int, default=30)
+    pt.add_argument("--weight-decay", type=float, default=0.1)
+    pt.add_argument("--grad-clip", type=float, default=1.0)
+    pt.add_argument("--block", type=int, default=32)
+    pt.add_argument("--final-density", type=float, default=1 / 8)
+    pt.add_argument("--seed", type=int, default=1234)
+    pt.add_argument("--threads", type=int, default=1)
+    pt.add_argument("--log-every", type=int, default=10)
+    pt.add_argument("--eval-every", type=int, default=50)
+    pt.add_argument("--eval-windows", type=int, default=32, help="val windows per periodic eval")
+    pt.add_argument("--ckpt-every-s", type=float, default=240)
+    pt.add_argument("--resume", action="store_true", help="continue from <out>/ckpt.pt")
+    pt.add_argument("--stop-after", type=int, default=None,
+                    help="checkpoint and exit after this many steps of this invocation (tests --resume)")
+    a = p.parse_args()
+    (cmd_prepare if a.cmd == "prepare" else cmd_train)(a)
+
+
+if __name__ == "__main__":
+    main()
