@@ -1,0 +1,87 @@
+// Causal self-attention for T query rows at positions pos0 .. pos0+T-1, one workgroup per (head, row).
+// Each workgroup first stores its own row's K and V into the KV cache (written in place, allocated
+// once for the whole context). Keys before pos0 come from the cache; keys of the current chunk are
+// read straight from qkv, so no workgroup depends on another's cache write.
+
+struct Params { nHead: u32, headDim: u32, nEmbd: u32, nCtx: u32, scale: f32, _p0: u32, _p1: u32, _p2: u32 }
+struct Step { pos0: u32, T: u32, rand: f32, writePos: u32 }
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<uniform> s: Step;
+@group(0) @binding(2) var<storage, read> qkv: array<f32>;          // (T, 3 * nEmbd): q | k | v
+@group(0) @binding(3) var<storage, read_write> kCache: array<f32>; // (nHead, nCtx, headDim)
+@group(0) @binding(4) var<storage, read_write> vCache: array<f32>; // (nHead, nCtx, headDim)
+@group(0) @binding(5) var<storage, read_write> out: array<f32>;    // (T, nEmbd)
+
+override WG: u32 = 64;            // power of two
+override MAX_CTX: u32 = 1024u;
+override MAX_HEAD_DIM: u32 = 128u;
+
+var<workgroup> scores: array<f32, MAX_CTX>;
+var<workgroup> q: array<f32, MAX_HEAD_DIM>;
+var<workgroup> red: array<f32, WG>;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let h = wid.x;
+  let t = wid.y;
+  let D = p.nEmbd;
+  let hd = p.headDim;
+  let pos = s.pos0 + t;
+  let n = pos + 1u;                  // keys 0 ..= pos
+  let row = t * 3u * D + h * hd;     // this row's q of head h; k at +D, v at +2D
+  for (var d = lid; d < hd; d += WG) {
+    q[d] = qkv[row + d] * p.scale;
+    let c = (h * p.nCtx + pos) * hd + d;
+    kCache[c] = qkv[row + D + d];
+    vCache[c] = qkv[row + 2u * D + d];
+  }
+  workgroupBarrier();
+
+  var mx = -3.0e38;
+  for (var j = lid; j < n; j += WG) {
+    var acc = 0.0;
+    if (j < s.pos0) {
+      let kb = (h * p.nCtx + j) * hd;
+      for (var d = 0u; d < hd; d++) { acc += q[d] * kCache[kb + d]; }
+    } else {
+      let kb = (j - s.pos0) * 3u * D + D + h * hd;
+      for (var d = 0u; d < hd; d++) { acc += q[d] * qkv[kb + d]; }
+    }
+    scores[j] = acc;
+    mx = max(mx, acc);
+  }
+  red[lid] = mx;
+  workgroupBarrier();
+  for (var k = WG / 2u; k > 0u; k = k >> 1u) {
+    if (lid < k) { red[lid] = max(red[lid], red[lid + k]); }
+    workgroupBarrier();
+  }
+  let m = red[0];
+  workgroupBarrier();
+
+  var sum = 0.0;
+  for (var j = lid; j < n; j += WG) {
+    let e = exp(scores[j] - m);
+    scores[j] = e;
+    sum += e;
+  }
+  red[lid] = sum;
+  workgroupBarrier();
+  for (var k = WG / 2u; k > 0u; k = k >> 1u) {
+    if (lid < k) { red[lid] += red[lid + k]; }
+    workgroupBarrier();
+  }
+  let inv = 1.0 / red[0];
+
+  for (var d = lid; d < hd; d += WG) {
+    var acc = 0.0;
+    for (var j = 0u; j < n; j++) {
+      var v: f32;
+      if (j < s.pos0) { v = vCache[(h * p.nCtx + j) * hd + d]; }
+      else { v = qkv[(j - s.pos0) * 3u * D + 2u * D + h * hd + d]; }
+      acc += scores[j] * v;
+    }
+    out[t * D + h * hd + d] = acc * inv;
+  }
+}

@@ -1,0 +1,73 @@
+// Decode matrix-vector product: y[yOffset + r] (op)= dot(W[r, :], x) + bias[r] for r < N.
+// W is f16, two per u32, rows padded to kStride (a multiple of 8) so a row is read as vec4<u32>
+// (8 halves) per load. LANES threads share a row and reduce through workgroup memory; a workgroup
+// holds WG / LANES rows. EPILOGUE: 0 plain, 1 GELU (tanh form), 2 residual add (y += ...).
+
+struct Params { N: u32, K: u32, kStride8: u32, yOffset: u32, hasBias: u32, _p0: u32, _p1: u32, _p2: u32 }
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> w: array<vec4<u32>>;   // (N, kStride) f16
+@group(0) @binding(2) var<storage, read> bias: array<f32>;
+@group(0) @binding(3) var<storage, read> x: array<vec4<f32>>;   // (K) padded to a multiple of 8
+@group(0) @binding(4) var<storage, read_write> y: array<f32>;
+
+override WG: u32 = 256;
+override LANES: u32 = 32;     // power of two, divides WG
+override EPILOGUE: u32 = 0u;
+
+var<workgroup> red: array<f32, WG>;
+
+fn gelu(v: f32) -> f32 {
+  let u = clamp(0.7978845608028654 * (v + 0.044715 * v * v * v), -15.0, 15.0);
+  return 0.5 * v * (1.0 + tanh(u));
+}
+
+fn dot8(w4: vec4<u32>, xa: vec4<f32>, xb: vec4<f32>) -> f32 {
+  let h0 = unpack2x16float(w4.x);
+  let h1 = unpack2x16float(w4.y);
+  let h2 = unpack2x16float(w4.z);
+  let h3 = unpack2x16float(w4.w);
+  return dot(vec4<f32>(h0, h1), xa) + dot(vec4<f32>(h2, h3), xb);
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let rowsPerWg = WG / LANES;
+  let lane = lid % LANES;
+  let row = (wid.y * nwg.x + wid.x) * rowsPerWg + lid / LANES;
+  var acc = 0.0;
+  if (row < p.N) {
+    let base = row * p.kStride8;
+    let full = p.K / 8u;
+    for (var c = lane; c < full; c += LANES) {
+      acc += dot8(w[base + c], x[2u * c], x[2u * c + 1u]);
+    }
+    let rem = p.K - full * 8u;
+    if (rem > 0u && lane == 0u) {
+      // Tail of a row whose K is not a multiple of 8: mask the x values past K (x may hold stale data there).
+      let k0 = full * 8u;
+      var xa = x[2u * full];
+      var xb = vec4<f32>(0.0);
+      if (rem > 4u) { xb = x[2u * full + 1u]; }
+      for (var j = rem; j < 8u; j++) {
+        if (j < 4u) { xa[j] = 0.0; } else { xb[j - 4u] = 0.0; }
+      }
+      acc += dot8(w[base + full], xa, xb);
+    }
+  }
+  red[lid] = acc;
+  workgroupBarrier();
+  for (var k = LANES / 2u; k > 0u; k = k >> 1u) {
+    if (lane < k) { red[lid] += red[lid + k]; }
+    workgroupBarrier();
+  }
+  if (lane == 0u && row < p.N) {
+    var v = red[lid];
+    if (p.hasBias == 1u) { v += bias[row]; }
+    let o = p.yOffset + row;
+    if (EPILOGUE == 1u) { y[o] = gelu(v); }
+    else if (EPILOGUE == 2u) { y[o] = y[o] + v; }
+    else { y[o] = v; }
+  }
+}

@@ -1,0 +1,46 @@
+// LayerNorm over rows of x: y = (x - mean) / sqrt(var + eps) * g + b, one workgroup per row.
+// Two-pass (mean, then variance of the centred values) for accuracy. With lastRowOnly the single
+// dispatched workgroup normalises row T-1 into row 0 of y (the LM head needs only the last position).
+
+struct Params { nEmbd: u32, eps: f32, lastRowOnly: u32, _pad: u32 }
+struct Step { pos0: u32, T: u32, rand: f32, writePos: u32 }
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<uniform> s: Step;
+@group(0) @binding(2) var<storage, read> x: array<f32>;       // (T, nEmbd)
+@group(0) @binding(3) var<storage, read> g: array<f32>;
+@group(0) @binding(4) var<storage, read> b: array<f32>;
+@group(0) @binding(5) var<storage, read_write> y: array<f32>; // (T, nEmbd) or (1, nEmbd)
+
+override WG: u32 = 256;   // power of two
+var<workgroup> red: array<f32, WG>;
+
+fn reduceSum(lid: u32, v: f32) -> f32 {
+  red[lid] = v;
+  workgroupBarrier();
+  for (var k = WG / 2u; k > 0u; k = k >> 1u) {
+    if (lid < k) { red[lid] += red[lid + k]; }
+    workgroupBarrier();
+  }
+  let total = red[0];
+  workgroupBarrier();
+  return total;
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let last = p.lastRowOnly == 1u;
+  let row = select(wid.x, s.T - 1u, last);
+  let outRow = select(wid.x, 0u, last);
+  let n = p.nEmbd;
+  let base = row * n;
+  var acc = 0.0;
+  for (var i = lid; i < n; i += WG) { acc += x[base + i]; }
+  let mean = reduceSum(lid, acc) / f32(n);
+  var sq = 0.0;
+  for (var i = lid; i < n; i += WG) { let d = x[base + i] - mean; sq += d * d; }
+  let rstd = inverseSqrt(reduceSum(lid, sq) / f32(n) + p.eps);
+  for (var i = lid; i < n; i += WG) {
+    y[outRow * n + i] = (x[base + i] - mean) * rstd * g[i] + b[i];
+  }
+}

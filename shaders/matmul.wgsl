@@ -1,0 +1,94 @@
+// Prefill matrix-matrix product: Y[m, yOffset + n] (op)= sum_k X[m, k] * W[n, k] + bias[n],
+// for m < M (M = 0 means "the step's T"), n < N. X is f32 (M, K) row-major; W is f16 pairs (N, kStride).
+// 64 x 64 output tile per workgroup of 16 x 16 threads (4 x 4 outputs each), K in steps of 16 through
+// workgroup memory. EPILOGUE: 0 plain, 1 GELU (tanh form), 2 residual add (y += ...).
+
+struct Params { M: u32, N: u32, K: u32, kStride8: u32, ldy: u32, yOffset: u32, hasBias: u32, _p: u32 }
+struct Step { pos0: u32, T: u32, rand: f32, writePos: u32 }
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<uniform> s: Step;
+@group(0) @binding(2) var<storage, read> x: array<f32>;
+@group(0) @binding(3) var<storage, read> w: array<vec4<u32>>;
+@group(0) @binding(4) var<storage, read> bias: array<f32>;
+@group(0) @binding(5) var<storage, read_write> y: array<f32>;
+
+override EPILOGUE: u32 = 0u;
+const BM = 64u;
+const BN = 64u;
+const BK = 16u;
+
+var<workgroup> xs: array<f32, 1024>;   // [BK][BM]
+var<workgroup> ws: array<f32, 1024>;   // [BK][BN]
+
+fn gelu(v: f32) -> f32 {
+  let u = clamp(0.7978845608028654 * (v + 0.044715 * v * v * v), -15.0, 15.0);
+  return 0.5 * v * (1.0 + tanh(u));
+}
+
+@compute @workgroup_size(16, 16)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid3: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let M = select(p.M, s.T, p.M == 0u);
+  let m0 = wid.y * BM;
+  let n0 = wid.x * BN;
+  let tx = lid3.x;   // 4 columns n0 + tx*4 ..
+  let ty = lid3.y;   // 4 rows    m0 + ty*4 ..
+  var acc: array<vec4<f32>, 4>;
+  for (var k0 = 0u; k0 < p.K; k0 += BK) {
+    // X tile: 64 rows x 16 k, four scalars per thread, stored transposed [k][m].
+    for (var i = 0u; i < 4u; i++) {
+      let e = lid + i * 256u;
+      let r = e / BK;
+      let c = e % BK;
+      let m = m0 + r;
+      let k = k0 + c;
+      var v = 0.0;
+      if (m < M && k < p.K) { v = x[m * p.K + k]; }
+      xs[c * BM + r] = v;
+    }
+    // W tile: 64 rows x 16 halves = two vec4<u32> per row, stored [k][n].
+    if (lid < 128u) {
+      let r = lid / 2u;
+      let h = lid % 2u;
+      let n = n0 + r;
+      let chunk = k0 / 8u + h;
+      var w4 = vec4<u32>(0u);
+      if (n < p.N && chunk < p.kStride8) { w4 = w[n * p.kStride8 + chunk]; }
+      let kb = h * 8u;
+      let a = unpack2x16float(w4.x);
+      let b = unpack2x16float(w4.y);
+      let c = unpack2x16float(w4.z);
+      let d = unpack2x16float(w4.w);
+      ws[(kb + 0u) * BN + r] = a.x; ws[(kb + 1u) * BN + r] = a.y;
+      ws[(kb + 2u) * BN + r] = b.x; ws[(kb + 3u) * BN + r] = b.y;
+      ws[(kb + 4u) * BN + r] = c.x; ws[(kb + 5u) * BN + r] = c.y;
+      ws[(kb + 6u) * BN + r] = d.x; ws[(kb + 7u) * BN + r] = d.y;
+    }
+    workgroupBarrier();
+    for (var kk = 0u; kk < BK; kk++) {
+      let xo = kk * BM + ty * 4u;
+      let wo = kk * BN + tx * 4u;
+      let bv = vec4<f32>(ws[wo], ws[wo + 1u], ws[wo + 2u], ws[wo + 3u]);
+      acc[0] += xs[xo] * bv;
+      acc[1] += xs[xo + 1u] * bv;
+      acc[2] += xs[xo + 2u] * bv;
+      acc[3] += xs[xo + 3u] * bv;
+    }
+    workgroupBarrier();
+  }
+  for (var i = 0u; i < 4u; i++) {
+    let m = m0 + ty * 4u + i;
+    if (m >= M) { break; }
+    for (var j = 0u; j < 4u; j++) {
+      let n = n0 + tx * 4u + j;
+      if (n >= p.N) { break; }
+      var v = acc[i][j];
+      if (p.hasBias == 1u) { v += bias[n]; }
+      let o = m * p.ldy + p.yOffset + n;
+      if (EPILOGUE == 1u) { y[o] = gelu(v); }
+      else if (EPILOGUE == 2u) { y[o] = y[o] + v; }
+      else { y[o] = v; }
+    }
+  }
+}

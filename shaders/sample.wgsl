@@ -1,0 +1,79 @@
+// Picks the next token on the GPU from logits (V): greedy argmax, or temperature + top-k sampling
+// with a uniform random number supplied per step. Finds the best `rounds` (id, logit) pairs by
+// repeated workgroup argmax under the total order (logit desc, id asc), which needs no scratch
+// memory proportional to V. Writes result = [id, nTop, (id, logit bits) x nTop] and the id into
+// tokens[writePos] so the next step's embedding reads it without a CPU round trip.
+
+struct Params { V: u32, mode: u32, topK: u32, nTop: u32, temperature: f32, _p0: u32, _p1: u32, _p2: u32 }
+struct Step { pos0: u32, T: u32, rand: f32, writePos: u32 }
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<uniform> s: Step;
+@group(0) @binding(2) var<storage, read> logits: array<f32>;
+@group(0) @binding(3) var<storage, read_write> result: array<u32>;
+@group(0) @binding(4) var<storage, read_write> tokens: array<u32>;
+
+override WG: u32 = 256;   // power of two
+const MAX_K = 64u;
+
+var<workgroup> bestV: array<f32, WG>;
+var<workgroup> bestI: array<u32, WG>;
+var<workgroup> topV: array<f32, MAX_K>;
+var<workgroup> topI: array<u32, MAX_K>;
+
+fn before(v1: f32, i1: u32, v2: f32, i2: u32) -> bool {
+  return v1 > v2 || (v1 == v2 && i1 < i2);
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(local_invocation_index) lid: u32) {
+  let sampling = p.mode == 1u;
+  let rounds = min(MAX_K, max(select(1u, p.topK, sampling), max(p.nTop, 1u)));
+  var prevV = 0.0;
+  var prevI = 0u;
+  for (var r = 0u; r < rounds; r++) {
+    var v = -3.4e38;
+    var i = 0xffffffffu;
+    for (var k = lid; k < p.V; k += WG) {
+      let x = logits[k];
+      if ((r == 0u || before(prevV, prevI, x, k)) && before(x, k, v, i)) { v = x; i = k; }
+    }
+    bestV[lid] = v;
+    bestI[lid] = i;
+    workgroupBarrier();
+    for (var st = WG / 2u; st > 0u; st = st >> 1u) {
+      if (lid < st && before(bestV[lid + st], bestI[lid + st], bestV[lid], bestI[lid])) {
+        bestV[lid] = bestV[lid + st];
+        bestI[lid] = bestI[lid + st];
+      }
+      workgroupBarrier();
+    }
+    prevV = bestV[0];
+    prevI = bestI[0];
+    if (lid == 0u) { topV[r] = prevV; topI[r] = prevI; }
+    workgroupBarrier();
+  }
+  if (lid == 0u) {
+    var id = topI[0];
+    if (sampling) {
+      let k = min(p.topK, rounds);
+      var total = 0.0;
+      for (var j = 0u; j < k; j++) { total += exp((topV[j] - topV[0]) / p.temperature); }
+      let goal = s.rand * total;
+      var acc = 0.0;
+      id = topI[k - 1u];
+      for (var j = 0u; j < k; j++) {
+        acc += exp((topV[j] - topV[0]) / p.temperature);
+        if (goal < acc) { id = topI[j]; break; }
+      }
+    }
+    result[0] = id;
+    let nTop = min(p.nTop, rounds);
+    result[1] = nTop;
+    for (var j = 0u; j < nTop; j++) {
+      result[2u + 2u * j] = topI[j];
+      result[3u + 2u * j] = bitcast<u32>(topV[j]);
+    }
+    if (s.writePos < arrayLength(&tokens)) { tokens[s.writePos] = id; }
+  }
+}

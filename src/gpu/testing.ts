@@ -1,0 +1,71 @@
+// Test helpers for real WebGPU in Node (Dawn): one shared device per test file, every test's GPU work
+// inside validation / out-of-memory error scopes, and uncaptured errors turned into test failures.
+
+import { acquireNodeGpu } from './node';
+import { withErrorScopes, type GpuContext } from './device';
+import { BufferPool, readBuffer } from './buffers';
+import { PipelineCache } from './pipelines';
+import { STEP_BYTES, type KernelContext } from '../kernels/kernel';
+
+let shared: Promise<GpuContext> | null = null;
+
+export function testGpu(): Promise<GpuContext> {
+  shared ??= acquireNodeGpu({ label: 'test device' });
+  return shared;
+}
+
+export async function testKernelContext(): Promise<KernelContext & { gpu: GpuContext }> {
+  const gpu = await testGpu();
+  const device = gpu.device;
+  const pool = new BufferPool(device);
+  return {
+    gpu,
+    device,
+    pool,
+    pipelines: new PipelineCache(device),
+    step: pool.create('test step', STEP_BYTES, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST),
+    zeros: pool.storage('test zeros', 64),
+  };
+}
+
+/** Runs fn in error scopes; fails on any validation/OOM error and on any uncaptured error during it. */
+export async function gpuCheck<T>(gpu: GpuContext, what: string, fn: () => Promise<T>): Promise<T> {
+  const before = gpu.errors.length;
+  const r = await withErrorScopes(gpu.device, what, fn);
+  await gpu.device.queue.onSubmittedWorkDone();
+  if (gpu.errors.length > before) throw new Error(`${what}: uncaptured GPU error: ${gpu.errors.slice(before).join('; ')}`);
+  return r;
+}
+
+export async function readF32(device: GPUDevice, b: GPUBuffer, count: number): Promise<Float32Array> {
+  return new Float32Array(await readBuffer(device, b, 0, Math.ceil((count * 4) / 4) * 4)).subarray(0, count);
+}
+
+/** Deterministic pseudo-random numbers for tests (mulberry32), uniform in [-scale, scale). */
+export function rng(seed: number): (scale?: number) => number {
+  let a = seed >>> 0;
+  return (scale = 1) => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1) * scale;
+  };
+}
+
+export function randomArray(n: number, r: (s?: number) => number, scale = 1): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = r(scale);
+  return a;
+}
+
+/** max |a - b| / max(1, max |b|): error relative to the reference's scale. */
+export function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let num = 0;
+  let scale = 1;
+  for (let i = 0; i < b.length; i++) {
+    num = Math.max(num, Math.abs(a[i] - b[i]));
+    scale = Math.max(scale, Math.abs(b[i]));
+  }
+  return num / scale;
+}

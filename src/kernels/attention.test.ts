@@ -1,0 +1,40 @@
+// Attention kernel against the CPU reference: a prefill chunk at position 0, then further chunks and
+// single decode rows reading earlier keys from the KV cache, on head sizes that are not powers of two.
+
+import { describe, expect, it } from 'vitest';
+import { testKernelContext, gpuCheck, readF32, rng, randomArray, relErr } from '../gpu/testing';
+import { runOnce } from './kernel';
+import { createAttention, attentionRef, newKvCacheRef } from './attention';
+
+describe('attention matches the CPU reference', async () => {
+  const ctx = await testKernelContext();
+  for (const [nHead, headDim, nCtx, chunks] of [
+    [1, 8, 16, [5, 1, 1]],
+    [3, 20, 70, [66, 1, 2, 1]],
+    [4, 64, 130, [1, 1, 1]],
+  ] as Array<[number, number, number, number[]]>) {
+    it(`nHead=${nHead} headDim=${headDim} nCtx=${nCtx} chunks=${chunks}`, async () => {
+      const D = nHead * headDim;
+      const r = rng(nHead * 31 + headDim);
+      const cache = newKvCacheRef(nHead, nCtx, headDim);
+      await gpuCheck(ctx.gpu, 'attention', async () => {
+        const qkv = ctx.pool.storage('qkv', nCtx * 3 * D * 4);
+        const kc = ctx.pool.storage('k', nHead * nCtx * headDim * 4);
+        const vc = ctx.pool.storage('v', nHead * nCtx * headDim * 4);
+        const out = ctx.pool.storage('out', nCtx * D * 4);
+        const d = createAttention(ctx, { label: 'attn', nHead, headDim, nCtx, qkv, kCache: kc, vCache: vc, out });
+        let pos0 = 0;
+        for (const T of chunks) {
+          const q = randomArray(T * 3 * D, r, 2);
+          ctx.device.queue.writeBuffer(qkv, 0, q);
+          await runOnce(ctx, [d], { pos0, T, rand: 0, writePos: 0 });
+          const expected = attentionRef(q, T, pos0, cache, nHead, headDim, nCtx);
+          const got = await readF32(ctx.device, out, T * D);
+          expect(relErr(got, expected)).toBeLessThan(1e-5);
+          pos0 += T;
+        }
+        expect(relErr(await readF32(ctx.device, kc, cache.k.length), cache.k)).toBe(0);
+      });
+    });
+  }
+});

@@ -1,0 +1,88 @@
+// Causal multi-head attention over the KV cache (shaders/attention.wgsl) and its CPU reference.
+
+import { makeBindGroup, type Dispatch, type KernelContext } from './kernel';
+
+const WG = 64;
+
+export function createAttention(
+  ctx: KernelContext,
+  o: { label: string; nHead: number; headDim: number; nCtx: number; qkv: GPUBuffer; kCache: GPUBuffer; vCache: GPUBuffer; out: GPUBuffer },
+): Dispatch {
+  const limit = ctx.device.limits.maxComputeWorkgroupStorageSize;
+  const maxHeadDim = Math.max(32, o.headDim);
+  const need = (o.nCtx + maxHeadDim + WG) * 4;
+  if (need > limit) {
+    throw new Error(`${o.label}: context ${o.nCtx} needs ${need} bytes of workgroup memory; this adapter allows ${limit}`);
+  }
+  const pipeline = ctx.pipelines.get('attention', { WG, MAX_CTX: o.nCtx, MAX_HEAD_DIM: maxHeadDim });
+  const u = new Uint32Array(8);
+  u.set([o.nHead, o.headDim, o.nHead * o.headDim, o.nCtx]);
+  new Float32Array(u.buffer)[4] = 1 / Math.sqrt(o.headDim);
+  const params = ctx.pool.uniform(`${o.label} params`, u);
+  return {
+    label: o.label,
+    pipeline,
+    bindGroup: makeBindGroup(ctx.device, pipeline, o.label, [params, ctx.step, o.qkv, o.kCache, o.vCache, o.out]),
+    grid: (T: number) => [o.nHead, T, 1],
+  };
+}
+
+/** A CPU KV cache with the GPU's layout: (nHead, nCtx, headDim) for K and for V. */
+export interface KvCacheRef {
+  k: Float32Array;
+  v: Float32Array;
+}
+
+export function newKvCacheRef(nHead: number, nCtx: number, headDim: number): KvCacheRef {
+  return { k: new Float32Array(nHead * nCtx * headDim), v: new Float32Array(nHead * nCtx * headDim) };
+}
+
+/** out (T, nEmbd) = causal softmax(q kᵀ / sqrt(headDim)) v, writing this chunk's K/V into cache. */
+export function attentionRef(
+  qkv: Float32Array,
+  T: number,
+  pos0: number,
+  cache: KvCacheRef,
+  nHead: number,
+  headDim: number,
+  nCtx: number,
+): Float32Array {
+  const D = nHead * headDim;
+  const out = new Float32Array(T * D);
+  for (let t = 0; t < T; t++) {
+    for (let h = 0; h < nHead; h++) {
+      const c = (h * nCtx + pos0 + t) * headDim;
+      for (let d = 0; d < headDim; d++) {
+        cache.k[c + d] = qkv[t * 3 * D + D + h * headDim + d];
+        cache.v[c + d] = qkv[t * 3 * D + 2 * D + h * headDim + d];
+      }
+    }
+  }
+  const scale = 1 / Math.sqrt(headDim);
+  const scores = new Float64Array(nCtx);
+  for (let t = 0; t < T; t++) {
+    const n = pos0 + t + 1;
+    for (let h = 0; h < nHead; h++) {
+      const q = t * 3 * D + h * headDim;
+      let mx = -Infinity;
+      for (let j = 0; j < n; j++) {
+        let s = 0;
+        const kb = (h * nCtx + j) * headDim;
+        for (let d = 0; d < headDim; d++) s += qkv[q + d] * scale * cache.k[kb + d];
+        scores[j] = s;
+        if (s > mx) mx = s;
+      }
+      let sum = 0;
+      for (let j = 0; j < n; j++) {
+        scores[j] = Math.exp(scores[j] - mx);
+        sum += scores[j];
+      }
+      for (let d = 0; d < headDim; d++) {
+        let acc = 0;
+        for (let j = 0; j < n; j++) acc += scores[j] * cache.v[(h * nCtx + j) * headDim + d];
+        out[t * D + h * headDim + d] = acc / sum;
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,47 @@
+// Decode matrix-vector product with fused bias and GELU / residual epilogues (shaders/gemv.wgsl).
+// CPU reference: linearRef in ./linear.
+
+import { makeBindGroup, grid1d, ceilDiv, type Binding, type Dispatch, type KernelContext } from './kernel';
+import { EPILOGUE_CODE, type Epilogue } from './gelu';
+
+export const GEMV_WG = 256;
+
+/** Threads per row: enough to cover the row's vec4<u32> chunks once, between 4 and 32 (a power of two). */
+export function gemvLanes(K: number): number {
+  const chunks = Math.ceil(K / 8);
+  let lanes = 4;
+  while (lanes < 32 && lanes < chunks) lanes *= 2;
+  return lanes;
+}
+
+export function createGemv(
+  ctx: KernelContext,
+  o: {
+    label: string;
+    /** Weight rows (N, kStride) f16 pairs, or a row chunk of them. */
+    w: Binding;
+    N: number;
+    K: number;
+    kStride: number;
+    bias?: GPUBuffer;
+    x: GPUBuffer;
+    y: GPUBuffer;
+    yOffset?: number;
+    epilogue: Epilogue;
+  },
+): Dispatch {
+  if (o.kStride % 8 !== 0 || o.kStride < o.K) throw new Error(`${o.label}: kStride ${o.kStride} must be a multiple of 8 and >= K ${o.K}`);
+  const lanes = gemvLanes(o.K);
+  const pipeline = ctx.pipelines.get('gemv', { WG: GEMV_WG, LANES: lanes, EPILOGUE: EPILOGUE_CODE[o.epilogue] });
+  const params = ctx.pool.uniform(
+    `${o.label} params`,
+    new Uint32Array([o.N, o.K, o.kStride / 8, o.yOffset ?? 0, o.bias ? 1 : 0, 0, 0, 0]),
+  );
+  const wgCount = ceilDiv(o.N, GEMV_WG / lanes);
+  return {
+    label: o.label,
+    pipeline,
+    bindGroup: makeBindGroup(ctx.device, pipeline, o.label, [params, o.w, o.bias ?? ctx.zeros, o.x, o.y]),
+    grid: () => grid1d(wgCount),
+  };
+}

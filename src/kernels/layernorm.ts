@@ -1,0 +1,39 @@
+// LayerNorm over rows (shaders/layernorm.wgsl) and its CPU reference.
+
+import { makeBindGroup, type Dispatch, type KernelContext } from './kernel';
+
+const WG = 256;
+
+export function createLayerNorm(
+  ctx: KernelContext,
+  o: { label: string; nEmbd: number; eps: number; x: GPUBuffer; g: GPUBuffer; b: GPUBuffer; y: GPUBuffer; lastRowOnly?: boolean },
+): Dispatch {
+  const pipeline = ctx.pipelines.get('layernorm', { WG });
+  const u = new Uint32Array(4);
+  u[0] = o.nEmbd;
+  new Float32Array(u.buffer)[1] = o.eps;
+  u[2] = o.lastRowOnly ? 1 : 0;
+  const params = ctx.pool.uniform(`${o.label} params`, u);
+  return {
+    label: o.label,
+    pipeline,
+    bindGroup: makeBindGroup(ctx.device, pipeline, o.label, [params, ctx.step, o.x, o.g, o.b, o.y]),
+    grid: (T: number) => [o.lastRowOnly ? 1 : T, 1, 1],
+  };
+}
+
+/** y (rows, n) = LayerNorm(x) * g + b, two-pass mean/variance like the kernel. */
+export function layerNormRef(x: Float32Array, rows: number, n: number, g: Float32Array, b: Float32Array, eps: number): Float32Array {
+  const y = new Float32Array(rows * n);
+  for (let r = 0; r < rows; r++) {
+    const o = r * n;
+    let mean = 0;
+    for (let i = 0; i < n; i++) mean += x[o + i];
+    mean /= n;
+    let v = 0;
+    for (let i = 0; i < n; i++) v += (x[o + i] - mean) ** 2;
+    const rstd = 1 / Math.sqrt(v / n + eps);
+    for (let i = 0; i < n; i++) y[o + i] = (x[o + i] - mean) * rstd * g[i] + b[i];
+  }
+  return y;
+}

@@ -1,0 +1,86 @@
+// gemv (decode) and matmul (prefill) against the CPU reference on awkward shapes: K not a multiple
+// of 8, N not a multiple of the tile, M below and above the 64-row tile, every epilogue, LM-head chunks.
+
+import { describe, expect, it } from 'vitest';
+import { testKernelContext, gpuCheck, readF32, rng, randomArray, relErr } from '../gpu/testing';
+import { runOnce } from './kernel';
+import { uploadMatrix, rowChunks, packMatrix } from './packed';
+import { createGemv } from './gemv';
+import { createMatmul } from './matmul';
+import { linearRef } from './linear';
+import { roundToF16 } from '../model/f16';
+import type { Epilogue } from './gelu';
+
+const shapes: Array<[number, number, number, Epilogue]> = [
+  // M, N, K, epilogue
+  [1, 1, 1, 'none'],
+  [1, 37, 13, 'gelu'],
+  [3, 64, 64, 'residual'],
+  [5, 100, 72, 'none'],
+  [1, 300, 257, 'gelu'],
+  [65, 129, 40, 'residual'],
+  [17, 768, 256, 'none'],
+];
+
+describe('linear kernels match the CPU reference', async () => {
+  const ctx = await testKernelContext();
+  for (const [M, N, K, epilogue] of shapes) {
+    for (const kind of ['gemv', 'matmul'] as const) {
+      if (kind === 'gemv' && M !== 1) continue;
+      it(`${kind} M=${M} N=${N} K=${K} ${epilogue}`, async () => {
+        const r = rng(M * 1000 + N * 7 + K);
+        const w = randomArray(N * K, r, 0.5); // rows (N, K)
+        const x = randomArray(M * K, r, 1);
+        const bias = randomArray(N, r, 0.2);
+        const y0 = randomArray(M * N, r, 1);
+        const expected = linearRef({ x, w: roundToF16(w), bias, M, N, K, epilogue, y: y0.slice() });
+        const got = await gpuCheck(ctx.gpu, `${kind} ${M}x${N}x${K}`, async () => {
+          const wm = uploadMatrix(ctx.pool, 'w', w, N, K, 'rows-cols');
+          const xb = ctx.pool.upload('x', new Float32Array(Math.max(M * K, K + 8)).fill(7).map((v, i) => (i < M * K ? x[i] : v)));
+          const yb = ctx.pool.upload('y', y0);
+          const bb = ctx.pool.upload('bias', bias);
+          const d = kind === 'gemv'
+            ? createGemv(ctx, { label: 'gemv', w: wm.buffer, N, K, kStride: wm.kStride, bias: bb, x: xb, y: yb, epilogue })
+            : createMatmul(ctx, { label: 'matmul', x: xb, w: wm.buffer, N, K, kStride: wm.kStride, bias: bb, y: yb, epilogue });
+          await runOnce(ctx, [d], { pos0: 0, T: M, rand: 0, writePos: 0 });
+          return readF32(ctx.device, yb, M * N);
+        });
+        expect(relErr(got, expected)).toBeLessThan(1e-5);
+      });
+    }
+  }
+
+  it('LM head split into row chunks equals the unsplit product (gemv and matmul)', async () => {
+    const [V, D, M] = [1000, 48, 3];
+    const r = rng(42);
+    const w = randomArray(V * D, r, 0.5);
+    const x = randomArray(M * D, r, 1);
+    const expected = linearRef({ x, w: roundToF16(w), M, N: V, K: D, epilogue: 'none' });
+    const { gemvOut, matOut, nChunks } = await gpuCheck(ctx.gpu, 'chunked head', async () => {
+      const wm = uploadMatrix(ctx.pool, 'wte', w, V, D, 'rows-cols');
+      // 48 halves -> 96 bytes per row; 20 KB chunks force several aligned chunks.
+      const chunks = rowChunks(wm, 20_000, 256);
+      const xb = ctx.pool.upload('x', x);
+      const yg = ctx.pool.storage('yg', V * 4);
+      const ym = ctx.pool.storage('ym', M * V * 4);
+      const list = chunks.flatMap((c, i) => [
+        createGemv(ctx, { label: `g${i}`, w: c.binding, N: c.rowCount, K: D, kStride: wm.kStride, x: xb, y: yg, yOffset: c.rowStart, epilogue: 'none' }),
+        createMatmul(ctx, { label: `m${i}`, x: xb, w: c.binding, N: c.rowCount, K: D, kStride: wm.kStride, y: ym, ldy: V, yOffset: c.rowStart, epilogue: 'none' }),
+      ]);
+      await runOnce(ctx, list, { pos0: 0, T: M, rand: 0, writePos: 0 });
+      return { gemvOut: await readF32(ctx.device, yg, V), matOut: await readF32(ctx.device, ym, M * V), nChunks: chunks.length };
+    });
+    expect(nChunks).toBeGreaterThan(2);
+    expect(relErr(gemvOut, expected.subarray(0, V))).toBeLessThan(1e-5);
+    expect(relErr(matOut, expected)).toBeLessThan(1e-5);
+  });
+
+  it('packMatrix transposes Conv1D (in, out) weights and pads rows to 8 halves', () => {
+    const w = new Float32Array([1, 2, 3, 4, 5, 6]); // (in=2, out=3)
+    const packed = new Uint16Array(packMatrix(w, 3, 2, 'cols-rows').buffer);
+    expect(packed.length).toBe(3 * 8);
+    // Row 0 of the GPU layout is output 0: inputs (1, 4), then zero padding.
+    expect(Array.from(packed.subarray(0, 3))).toEqual([0x3c00, 0x4400, 0]);
+    expect(Array.from(packed.subarray(8, 10))).toEqual([0x4000, 0x4500]);
+  });
+});

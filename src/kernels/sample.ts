@@ -1,0 +1,63 @@
+// Next-token choice on the GPU (shaders/sample.wgsl): greedy, or temperature + top-k; also reports the
+// top-n (id, logit) pairs when asked. CPU reference beside it.
+
+import { makeBindGroup, type Dispatch, type KernelContext } from './kernel';
+
+export const MAX_TOP = 64;
+/** u32 words of the sampler's result: [id, nTop, (id, logitBits) x MAX_TOP]. */
+export const SAMPLE_RESULT_WORDS = 2 + 2 * MAX_TOP;
+
+export interface SamplerSettings {
+  greedy: boolean;
+  topK: number;
+  temperature: number;
+  /** How many (id, logit) pairs to report (0 .. MAX_TOP). */
+  nTop: number;
+}
+
+export function samplerParams(vocab: number, s: SamplerSettings): Uint32Array {
+  const u = new Uint32Array(8);
+  u[0] = vocab;
+  u[1] = s.greedy ? 0 : 1;
+  u[2] = s.greedy ? 1 : Math.max(1, Math.min(MAX_TOP, s.topK));
+  u[3] = Math.max(0, Math.min(MAX_TOP, s.nTop));
+  new Float32Array(u.buffer)[4] = s.temperature > 0 ? s.temperature : 1;
+  return u;
+}
+
+export function createSample(
+  ctx: KernelContext,
+  o: { label: string; vocab: number; logits: GPUBuffer; result: GPUBuffer; tokens: GPUBuffer; params: GPUBuffer },
+): Dispatch {
+  const pipeline = ctx.pipelines.get('sample', { WG: 256 });
+  return {
+    label: o.label,
+    pipeline,
+    bindGroup: makeBindGroup(ctx.device, pipeline, o.label, [o.params, ctx.step, o.logits, o.result, o.tokens]),
+    grid: () => [1, 1, 1],
+  };
+}
+
+/** Ids of logits in the kernel's order: logit descending, id ascending on ties. */
+export function topIds(logits: Float32Array, n: number): number[] {
+  const idx = Array.from(logits.keys());
+  idx.sort((a, b) => logits[b] - logits[a] || a - b);
+  return idx.slice(0, n);
+}
+
+/** The id the kernel picks for these logits and this uniform random number. */
+export function sampleRef(logits: Float32Array, s: SamplerSettings, rand: number): number {
+  if (s.greedy) return topIds(logits, 1)[0];
+  const k = Math.max(1, Math.min(MAX_TOP, s.topK));
+  const ids = topIds(logits, k);
+  const t = s.temperature > 0 ? s.temperature : 1;
+  const w = ids.map((i) => Math.exp((logits[i] - logits[ids[0]]) / t));
+  const total = w.reduce((a, b) => a + b, 0);
+  const target = rand * total;
+  let acc = 0;
+  for (let j = 0; j < k; j++) {
+    acc += w[j];
+    if (target < acc) return ids[j];
+  }
+  return ids[k - 1];
+}

@@ -1,0 +1,65 @@
+// The small typed interface between a GPT-2 engine and whoever drives it (CLI, page, benchmarks).
+// The UI talks to engines only through these types, never by reaching into GPU objects.
+
+import type { GPT2Config } from './config';
+
+/** How the next token is chosen. Greedy is argmax; otherwise temperature + top-k on the GPU. */
+export interface SamplingOptions {
+  greedy: boolean;
+  /** Softmax temperature (> 0); ignored when greedy. */
+  temperature?: number;
+  /** Keep only the k most likely tokens (1..64); ignored when greedy. */
+  topK?: number;
+  /** Seed of the sampler's random stream, so sampled runs are reproducible. */
+  seed?: number;
+}
+
+export interface GenerateOptions extends SamplingOptions {
+  /** Number of new tokens to generate. */
+  maxTokens: number;
+  /** Also read back the top-n (id, logit) pairs of every step (tests and `--json`); costs a larger readback. */
+  topLogits?: number;
+  /** Aborts the generation between two tokens. */
+  signal?: AbortSignal;
+}
+
+/** One generated token. */
+export interface StepResult {
+  /** Index of this token in the generation (0-based). */
+  index: number;
+  /** Position of the token in the context window. */
+  pos: number;
+  id: number;
+  /** Top (id, logit) pairs of the distribution this token was drawn from, best first (only when asked). */
+  top?: Array<[number, number]>;
+  /** Wall-clock time of this step: submit to readback done. */
+  ms: number;
+}
+
+/** Why a generation ended. */
+export type StopReason = 'max-tokens' | 'context-full' | 'aborted';
+
+export interface GenerationSummary {
+  promptIds: number[];
+  ids: number[];
+  steps: StepResult[];
+  prefillMs: number;
+  decodeMs: number[];
+  decodeTokensPerS: number;
+  stopReason: StopReason;
+}
+
+/** What every engine (dense, block-sparse) offers to its drivers. */
+export interface Engine {
+  readonly config: GPT2Config;
+  /** Bytes of weights held on the GPU. */
+  readonly weightBytes: number;
+  /**
+   * Generate up to opts.maxTokens tokens after promptIds, streaming each step to onStep.
+   * The KV cache is reset first; the prompt is run as one prefill.
+   */
+  generate(promptIds: number[], opts: GenerateOptions, onStep?: (step: StepResult) => void): Promise<GenerationSummary>;
+  /** Full logits of every prompt position after a prefill from position 0 (tests; reads back T × vocab floats). */
+  prefillLogits(ids: number[]): Promise<Float32Array[]>;
+  destroy(): void;
+}

@@ -1,0 +1,333 @@
+// The dense GPT-2 engine on WebGPU. Everything (weights, activations, KV cache, uniforms, pipelines,
+// bind groups, the readback buffer) is made once in create(); a step writes one 16-byte uniform,
+// encodes one compute pass into one command encoder, and reads back the sampler's small result.
+//
+// Per layer, as in the maths:   x = x + attn(ln_1(x));   x = x + mlp(ln_2(x))
+// Decode runs matrix-vector kernels, prefill matrix-matrix kernels; biases, GELU and the residual
+// adds are fused into their epilogues. The LM head (tied to wte) is bound in row chunks that
+// respect maxStorageBufferBindingSize.
+
+import type { GpuContext } from '../gpu/device';
+import { BufferPool, writeView } from '../gpu/buffers';
+import { PipelineCache } from '../gpu/pipelines';
+import type { GPT2Config } from './config';
+import type { Gpt2Weights } from './checkpoint';
+import type { Engine, GenerateOptions, GenerationSummary, StepResult, StopReason } from './engineApi';
+import { encodeDispatches, writeStep, STEP_BYTES, type Dispatch, type KernelContext, type StepParams } from '../kernels/kernel';
+import { uploadMatrix, rowChunks, type PackedMatrix, type RowChunk } from '../kernels/packed';
+import { createEmbed } from '../kernels/embed';
+import { createLayerNorm } from '../kernels/layernorm';
+import { createGemv } from '../kernels/gemv';
+import { createMatmul } from '../kernels/matmul';
+import { createAttention } from '../kernels/attention';
+import { createSample, samplerParams, SAMPLE_RESULT_WORDS, MAX_TOP } from '../kernels/sample';
+
+/** A token id, prompt or option the engine cannot accept. */
+export class EngineInputError extends Error {
+  override readonly name = 'EngineInputError';
+}
+
+export interface EngineOptions {
+  label?: string;
+  /** Cap on one binding's bytes (defaults to the device limit); tests lower it to exercise LM-head splitting. */
+  maxBindingBytes?: number;
+}
+
+interface LayerGpu {
+  ln1G: GPUBuffer; ln1B: GPUBuffer; ln2G: GPUBuffer; ln2B: GPUBuffer;
+  attnW: PackedMatrix; attnB: GPUBuffer;
+  attnProjW: PackedMatrix; attnProjB: GPUBuffer;
+  fcW: PackedMatrix; fcB: GPUBuffer;
+  fcProjW: PackedMatrix; fcProjB: GPUBuffer;
+  kCache: GPUBuffer; vCache: GPUBuffer;
+}
+
+/** Deterministic uniform stream for the sampler (mulberry32), so seeded sampling is reproducible. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export class Gpt2Engine implements Engine {
+  readonly config: GPT2Config;
+  readonly weightBytes: number;
+  /** Dispatches encoded per decode step. */
+  readonly decodeDispatches: readonly Dispatch[];
+  readonly prefillDispatches: readonly Dispatch[];
+  /** Bytes of weights a decode step reads (all matrices, the LM head, one wte and one wpe row, LN/bias vectors). */
+  readonly weightBytesPerToken: number;
+  readonly lmHeadChunks: number;
+  private busy = false;
+  private destroyed = false;
+
+  private constructor(
+    readonly gpu: GpuContext,
+    private readonly ctx: KernelContext,
+    private readonly pool: BufferPool,
+    private readonly bufs: {
+      tokens: GPUBuffer; x: GPUBuffer; xn: GPUBuffer; qkv: GPUBuffer; att: GPUBuffer; h: GPUBuffer;
+      xLast: GPUBuffer; logits: GPUBuffer; result: GPUBuffer; staging: GPUBuffer; samplerParams: GPUBuffer;
+      lnfG: GPUBuffer; lnfB: GPUBuffer;
+    },
+    private readonly wte: PackedMatrix,
+    private readonly wteChunks: RowChunk[],
+    private readonly layers: LayerGpu[],
+    config: GPT2Config,
+    decode: Dispatch[],
+    prefill: Dispatch[],
+    weightBytes: number,
+    weightBytesPerToken: number,
+    private readonly label: string,
+  ) {
+    this.config = config;
+    this.decodeDispatches = decode;
+    this.prefillDispatches = prefill;
+    this.weightBytes = weightBytes;
+    this.weightBytesPerToken = weightBytesPerToken;
+    this.lmHeadChunks = wteChunks.length;
+  }
+
+  /** Uploads the weights (f16) and builds every pipeline, buffer and bind group the engine will use. */
+  static async create(gpu: GpuContext, w: Gpt2Weights, opts: EngineOptions = {}): Promise<Gpt2Engine> {
+    const cfg = w.config;
+    const { nLayer, nHead, nEmbd: D, nCtx, vocabSize: V, headDim } = cfg;
+    const label = opts.label ?? 'gpt2';
+    const device = gpu.device;
+    const pool = new BufferPool(device);
+    const pipelines = new PipelineCache(device);
+    const f32 = (name: string, a: Float32Array) => pool.upload(`${label}.${name}`, a);
+    const step = pool.create(`${label}.step`, STEP_BYTES, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+    const zeros = pool.storage(`${label}.zeros`, 64);
+    const ctx: KernelContext = { device, pipelines, pool, step, zeros };
+    const maxBinding = Math.min(opts.maxBindingBytes ?? Infinity, device.limits.maxStorageBufferBindingSize);
+
+    // Weights: matrices as f16 rows (out, in); LayerNorm gains and biases stay f32 (tiny, and exact).
+    const wte = uploadMatrix(pool, `${label}.wte`, w.wte, V, D, 'rows-cols');
+    const wpe = uploadMatrix(pool, `${label}.wpe`, w.wpe, nCtx, D, 'rows-cols');
+    const wteChunks = rowChunks(wte, maxBinding, device.limits.minStorageBufferOffsetAlignment);
+    if (wpe.bytes > maxBinding) throw new EngineInputError(`${label}: wpe (${wpe.bytes} bytes) exceeds the binding limit ${maxBinding}`);
+    const layers: LayerGpu[] = w.layers.map((l, i) => {
+      const n = `${label}.h.${i}`;
+      const mat = (name: string, a: Float32Array, K: number, N: number) => {
+        const m = uploadMatrix(pool, `${n}.${name}`, a, N, K, 'cols-rows');
+        if (m.bytes > maxBinding) throw new EngineInputError(`${n}.${name}: ${m.bytes} bytes exceeds the binding limit ${maxBinding}`);
+        return m;
+      };
+      return {
+        ln1G: f32(`h.${i}.ln_1.weight`, l.ln1G), ln1B: f32(`h.${i}.ln_1.bias`, l.ln1B),
+        ln2G: f32(`h.${i}.ln_2.weight`, l.ln2G), ln2B: f32(`h.${i}.ln_2.bias`, l.ln2B),
+        attnW: mat('attn.c_attn.weight', l.attnW, D, 3 * D), attnB: f32(`h.${i}.attn.c_attn.bias`, l.attnB),
+        attnProjW: mat('attn.c_proj.weight', l.attnProjW, D, D), attnProjB: f32(`h.${i}.attn.c_proj.bias`, l.attnProjB),
+        fcW: mat('mlp.c_fc.weight', l.fcW, D, 4 * D), fcB: f32(`h.${i}.mlp.c_fc.bias`, l.fcB),
+        fcProjW: mat('mlp.c_proj.weight', l.fcProjW, 4 * D, D), fcProjB: f32(`h.${i}.mlp.c_proj.bias`, l.fcProjB),
+        kCache: pool.storage(`${n}.kCache (nHead, nCtx, headDim)`, nHead * nCtx * headDim * 4),
+        vCache: pool.storage(`${n}.vCache (nHead, nCtx, headDim)`, nHead * nCtx * headDim * 4),
+      };
+    });
+    const lnfG = f32('ln_f.weight', w.lnfG);
+    const lnfB = f32('ln_f.bias', w.lnfB);
+    const weightBytes = pool.bytes - layers.length * 2 * nHead * nCtx * headDim * 4 - STEP_BYTES - 64;
+
+    // Activations, sized for a full-context prefill; vectors padded so vec4 reads stay in bounds.
+    const act = (name: string, width: number) => pool.storage(`${label}.${name} (nCtx, ${width})`, Math.max(nCtx * width, width + 8) * 4);
+    const bufs = {
+      tokens: pool.storage(`${label}.tokens`, (nCtx + 1) * 4),
+      x: act('x', D),
+      xn: act('xn', D),
+      qkv: act('qkv', 3 * D),
+      att: act('att', D),
+      h: act('h', 4 * D),
+      xLast: pool.storage(`${label}.xLast (nEmbd)`, (D + 8) * 4),
+      logits: pool.storage(`${label}.logits (vocab)`, V * 4),
+      result: pool.storage(`${label}.result`, SAMPLE_RESULT_WORDS * 4),
+      staging: pool.create(`${label}.result staging`, SAMPLE_RESULT_WORDS * 4, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST),
+      samplerParams: pool.uniform(`${label}.sampler params`, samplerParams(V, { greedy: true, topK: 1, temperature: 1, nTop: 0 })),
+      lnfG,
+      lnfB,
+    };
+
+    const embed = createEmbed(ctx, { wte, wteChunks, wpe, tokens: bufs.tokens, x: bufs.x });
+    const decode: Dispatch[] = [...embed];
+    const prefill: Dispatch[] = [...embed];
+    const eps = cfg.layerNormEps;
+    layers.forEach((l, i) => {
+      const n = `h.${i}`;
+      const ln1 = createLayerNorm(ctx, { label: `${n}.ln_1`, nEmbd: D, eps, x: bufs.x, g: l.ln1G, b: l.ln1B, y: bufs.xn });
+      const ln2 = createLayerNorm(ctx, { label: `${n}.ln_2`, nEmbd: D, eps, x: bufs.x, g: l.ln2G, b: l.ln2B, y: bufs.xn });
+      const attn = createAttention(ctx, {
+        label: `${n}.attn`, nHead, headDim, nCtx, qkv: bufs.qkv, kCache: l.kCache, vCache: l.vCache, out: bufs.att,
+      });
+      // (T, nEmbd) -> (T, 3 nEmbd) -> attention -> (T, nEmbd), added into x; then the MLP the same way.
+      const lin = [
+        { name: 'attn.c_attn', w: l.attnW, b: l.attnB, x: bufs.xn, y: bufs.qkv, epilogue: 'none' as const },
+        { name: 'attn.c_proj', w: l.attnProjW, b: l.attnProjB, x: bufs.att, y: bufs.x, epilogue: 'residual' as const },
+        { name: 'mlp.c_fc', w: l.fcW, b: l.fcB, x: bufs.xn, y: bufs.h, epilogue: 'gelu' as const },
+        { name: 'mlp.c_proj', w: l.fcProjW, b: l.fcProjB, x: bufs.h, y: bufs.x, epilogue: 'residual' as const },
+      ];
+      const [qkvV, projV, fcV, fcProjV] = lin.map((m) =>
+        createGemv(ctx, { label: `${n}.${m.name} (gemv)`, w: m.w.buffer, N: m.w.rows, K: m.w.cols, kStride: m.w.kStride, bias: m.b, x: m.x, y: m.y, epilogue: m.epilogue }),
+      );
+      const [qkvM, projM, fcM, fcProjM] = lin.map((m) =>
+        createMatmul(ctx, { label: `${n}.${m.name} (matmul)`, x: m.x, w: m.w.buffer, N: m.w.rows, K: m.w.cols, kStride: m.w.kStride, bias: m.b, y: m.y, epilogue: m.epilogue }),
+      );
+      decode.push(ln1, qkvV, attn, projV, ln2, fcV, fcProjV);
+      prefill.push(ln1, qkvM, attn, projM, ln2, fcM, fcProjM);
+    });
+    // Final LayerNorm of the last row only, the tied LM head over wte's row chunks, then the sampler.
+    const lnf = createLayerNorm(ctx, { label: 'ln_f (last row)', nEmbd: D, eps, x: bufs.x, g: lnfG, b: lnfB, y: bufs.xLast, lastRowOnly: true });
+    const head = wteChunks.map((c, i) =>
+      createGemv(ctx, { label: `lm_head[${i}]`, w: c.binding, N: c.rowCount, K: D, kStride: wte.kStride, x: bufs.xLast, y: bufs.logits, yOffset: c.rowStart, epilogue: 'none' }),
+    );
+    const sample = createSample(ctx, { label: 'sample', vocab: V, logits: bufs.logits, result: bufs.result, tokens: bufs.tokens, params: bufs.samplerParams });
+    decode.push(lnf, ...head, sample);
+    prefill.push(lnf, ...head, sample);
+
+    const matBytes = layers.reduce((s, l) => s + l.attnW.bytes + l.attnProjW.bytes + l.fcW.bytes + l.fcProjW.bytes, 0);
+    const vecBytes = (layers.length * (4 * D + 3 * D + D + 4 * D + D) + 2 * D) * 4;
+    const weightBytesPerToken = matBytes + wte.bytes + 2 * wte.kStride * 2 + vecBytes;
+
+    await device.queue.onSubmittedWorkDone();
+    return new Gpt2Engine(gpu, ctx, pool, bufs, wte, wteChunks, layers, cfg, decode, prefill, weightBytes, weightBytesPerToken, label);
+  }
+
+  /** Number of GPU buffers this engine created (all at load). */
+  get buffersCreated(): number {
+    return this.pool.created;
+  }
+
+  private checkIds(ids: number[], what: string): void {
+    if (ids.length === 0) throw new EngineInputError(`${what}: empty prompt: give at least one token`);
+    if (ids.length > this.config.nCtx) {
+      throw new EngineInputError(`${what}: prompt of ${ids.length} tokens exceeds the context of ${this.config.nCtx}`);
+    }
+    for (const id of ids) {
+      if (!Number.isInteger(id) || id < 0 || id >= this.config.vocabSize) {
+        throw new EngineInputError(`${what}: token id ${id} outside the vocabulary 0..${this.config.vocabSize - 1}`);
+      }
+    }
+  }
+
+  /** Encodes one step (one encoder, one pass), submits it and reads back the sampler result. */
+  private async runStep(list: readonly Dispatch[], step: StepParams): Promise<Uint32Array> {
+    const { device } = this.gpu;
+    writeStep(device, this.ctx.step, step);
+    const enc = device.createCommandEncoder({ label: `${this.label} step @${step.pos0}` });
+    const pass = enc.beginComputePass({ label: `${this.label} forward` });
+    encodeDispatches(pass, list, step.T);
+    pass.end();
+    enc.copyBufferToBuffer(this.bufs.result, 0, this.bufs.staging, 0, SAMPLE_RESULT_WORDS * 4);
+    device.queue.submit([enc.finish()]);
+    await this.bufs.staging.mapAsync(GPUMapMode.READ);
+    const out = new Uint32Array(this.bufs.staging.getMappedRange().slice(0));
+    this.bufs.staging.unmap();
+    return out;
+  }
+
+  private static decodeTop(r: Uint32Array): Array<[number, number]> | undefined {
+    const n = r[1];
+    if (n === 0) return undefined;
+    const f = new Float32Array(r.buffer, r.byteOffset, r.length);
+    const top: Array<[number, number]> = [];
+    for (let j = 0; j < n; j++) top.push([r[2 + 2 * j], f[3 + 2 * j]]);
+    return top;
+  }
+
+  async generate(promptIds: number[], opts: GenerateOptions, onStep?: (s: StepResult) => void): Promise<GenerationSummary> {
+    if (this.destroyed) throw new EngineInputError(`${this.label}: engine was destroyed`);
+    if (this.busy) throw new EngineInputError(`${this.label}: a generation is already running on this engine`);
+    this.checkIds(promptIds, 'generate');
+    if (!Number.isInteger(opts.maxTokens) || opts.maxTokens < 0) throw new EngineInputError(`maxTokens must be a non-negative integer (got ${opts.maxTokens})`);
+    const topK = opts.topK ?? 40;
+    const temperature = opts.temperature ?? 1;
+    if (!opts.greedy && !(temperature > 0)) throw new EngineInputError(`temperature must be > 0 (got ${temperature})`);
+    if (!opts.greedy && (!Number.isInteger(topK) || topK < 1 || topK > MAX_TOP)) throw new EngineInputError(`topK must be 1..${MAX_TOP} (got ${topK})`);
+    const nTop = opts.topLogits ?? 0;
+    if (!Number.isInteger(nTop) || nTop < 0 || nTop > MAX_TOP) throw new EngineInputError(`topLogits must be 0..${MAX_TOP} (got ${nTop})`);
+
+    this.busy = true;
+    try {
+      const { device } = this.gpu;
+      const { nCtx } = this.config;
+      writeView(device, this.bufs.samplerParams, 0, samplerParams(this.config.vocabSize, { greedy: opts.greedy, topK, temperature, nTop }));
+      writeView(device, this.bufs.tokens, 0, new Uint32Array(promptIds));
+      const rand = mulberry32(opts.seed ?? 0x5eed);
+      const ids: number[] = [];
+      const steps: StepResult[] = [];
+      const decodeMs: number[] = [];
+      let prefillMs = 0;
+      let stopReason: StopReason = 'max-tokens';
+      const T = promptIds.length;
+      let pos = T; // position of the next token to be fed
+      for (let i = 0; i < opts.maxTokens; i++) {
+        if (opts.signal?.aborted) { stopReason = 'aborted'; break; }
+        if (i > 0 && pos >= nCtx) { stopReason = 'context-full'; break; }
+        const t0 = performance.now();
+        const r = i === 0
+          ? await this.runStep(this.prefillDispatches, { pos0: 0, T, rand: rand(), writePos: T })
+          : await this.runStep(this.decodeDispatches, { pos0: pos, T: 1, rand: rand(), writePos: pos + 1 });
+        const ms = performance.now() - t0;
+        if (i === 0) prefillMs = ms;
+        else { decodeMs.push(ms); pos++; }
+        const s: StepResult = { index: i, pos: i === 0 ? T : pos, id: r[0], ms, top: Gpt2Engine.decodeTop(r) };
+        ids.push(s.id);
+        steps.push(s);
+        onStep?.(s);
+      }
+      const decodeTotal = decodeMs.reduce((a, b) => a + b, 0);
+      return {
+        promptIds: [...promptIds], ids, steps, prefillMs, decodeMs,
+        decodeTokensPerS: decodeMs.length ? (decodeMs.length * 1000) / decodeTotal : 0,
+        stopReason,
+      };
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /**
+   * Logits of every prompt position (tests and perplexity): prefill from position 0, then the final
+   * LayerNorm and the LM head over all rows. Builds its own (T, vocab) buffer: not a per-token path.
+   */
+  async prefillLogits(ids: number[]): Promise<Float32Array[]> {
+    this.checkIds(ids, 'prefillLogits');
+    const { device } = this.gpu;
+    const { nEmbd: D, vocabSize: V, layerNormEps: eps } = this.config;
+    const T = ids.length;
+    const all = device.createBuffer({ label: `${this.label}.logits (T, vocab)`, size: T * V * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
+    const tmpPool = new BufferPool(device);
+    const ctx = { ...this.ctx, pool: tmpPool };
+    const lnf = createLayerNorm(ctx, { label: 'ln_f (all rows)', nEmbd: D, eps, x: this.bufs.x, g: this.bufs.lnfG, b: this.bufs.lnfB, y: this.bufs.xn });
+    const heads = this.wteChunks.map((c, i) =>
+      createMatmul(ctx, { label: `lm_head[${i}] (all rows)`, x: this.bufs.xn, w: c.binding, N: c.rowCount, K: D, kStride: this.wte.kStride, y: all, ldy: V, yOffset: c.rowStart, epilogue: 'none' }),
+    );
+    const nBlocks = this.prefillDispatches.length - (2 + this.wteChunks.length); // minus ln_f, heads, sample
+    const list = [...this.prefillDispatches.slice(0, nBlocks), lnf, ...heads];
+    writeView(device, this.bufs.tokens, 0, new Uint32Array(ids));
+    writeStep(device, this.ctx.step, { pos0: 0, T, rand: 0, writePos: T });
+    const staging = device.createBuffer({ label: 'logits readback', size: T * V * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const enc = device.createCommandEncoder({ label: 'prefillLogits' });
+    const pass = enc.beginComputePass({ label: 'prefillLogits' });
+    encodeDispatches(pass, list, T);
+    pass.end();
+    enc.copyBufferToBuffer(all, 0, staging, 0, T * V * 4);
+    device.queue.submit([enc.finish()]);
+    await staging.mapAsync(GPUMapMode.READ);
+    const flat = new Float32Array(staging.getMappedRange().slice(0));
+    staging.unmap();
+    staging.destroy();
+    all.destroy();
+    tmpPool.destroy();
+    return Array.from({ length: T }, (_, t) => flat.subarray(t * V, (t + 1) * V));
+  }
+
+  destroy(): void {
+    this.destroyed = true;
+    this.pool.destroy();
+  }
+}

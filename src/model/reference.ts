@@ -1,0 +1,69 @@
+// The CPU reference forward pass of GPT-2: plain TypeScript, built from the kernels' CPU references,
+// with weights rounded through f16 exactly as the GPU holds them. Tests compare the engine against it.
+//
+//   x = wte[ids] + wpe[pos]
+//   for each block:  x = x + attn(ln_1(x));  x = x + mlp(ln_2(x))
+//   logits = ln_f(x) · wteᵀ
+
+import type { Gpt2Weights } from './checkpoint';
+import { roundToF16 } from './f16';
+import { embedRef } from '../kernels/embed';
+import { layerNormRef } from '../kernels/layernorm';
+import { linearRef, conv1dToRows } from '../kernels/linear';
+import { attentionRef, newKvCacheRef, type KvCacheRef } from '../kernels/attention';
+
+interface RefLayer {
+  ln1G: Float32Array; ln1B: Float32Array; ln2G: Float32Array; ln2B: Float32Array;
+  attnW: Float32Array; attnB: Float32Array; attnProjW: Float32Array; attnProjB: Float32Array;
+  fcW: Float32Array; fcB: Float32Array; fcProjW: Float32Array; fcProjB: Float32Array;
+  cache: KvCacheRef;
+}
+
+export class CpuGpt2 {
+  private readonly layers: RefLayer[];
+  private readonly wte: Float32Array;
+  private readonly wpe: Float32Array;
+  /** Next free position in the KV cache. */
+  pos = 0;
+
+  constructor(private readonly w: Gpt2Weights) {
+    const { nEmbd: D, nHead, nCtx, headDim } = w.config;
+    this.wte = roundToF16(w.wte);
+    this.wpe = roundToF16(w.wpe);
+    // Matrices to GPU row order (out, in), f16-rounded; LayerNorm and bias vectors stay f32 as on the GPU.
+    const rows = (a: Float32Array, K: number, N: number) => roundToF16(conv1dToRows(a, K, N));
+    this.layers = w.layers.map((l) => ({
+      ln1G: l.ln1G, ln1B: l.ln1B, ln2G: l.ln2G, ln2B: l.ln2B,
+      attnW: rows(l.attnW, D, 3 * D), attnB: l.attnB,
+      attnProjW: rows(l.attnProjW, D, D), attnProjB: l.attnProjB,
+      fcW: rows(l.fcW, D, 4 * D), fcB: l.fcB,
+      fcProjW: rows(l.fcProjW, 4 * D, D), fcProjB: l.fcProjB,
+      cache: newKvCacheRef(nHead, nCtx, headDim),
+    }));
+  }
+
+  reset(): void {
+    this.pos = 0;
+  }
+
+  /** Runs ids at positions pos.. and returns the logits of every row, (T, vocab) as T arrays. */
+  forward(ids: number[]): Float32Array[] {
+    const { nEmbd: D, nHead, nCtx, headDim, vocabSize: V, layerNormEps: eps } = this.w.config;
+    const T = ids.length;
+    if (this.pos + T > nCtx) throw new Error(`reference: ${this.pos + T} positions exceed the context ${nCtx}`);
+    const x = embedRef(this.wte, this.wpe, D, ids, this.pos); // (T, nEmbd)
+    for (const l of this.layers) {
+      const a = layerNormRef(x, T, D, l.ln1G, l.ln1B, eps);
+      const qkv = linearRef({ x: a, w: l.attnW, bias: l.attnB, M: T, N: 3 * D, K: D, epilogue: 'none' }); // (T, 3 nEmbd)
+      const att = attentionRef(qkv, T, this.pos, l.cache, nHead, headDim, nCtx); // (T, nEmbd)
+      linearRef({ x: att, w: l.attnProjW, bias: l.attnProjB, M: T, N: D, K: D, epilogue: 'residual', y: x });
+      const m = layerNormRef(x, T, D, l.ln2G, l.ln2B, eps);
+      const h = linearRef({ x: m, w: l.fcW, bias: l.fcB, M: T, N: 4 * D, K: D, epilogue: 'gelu' }); // (T, 4 nEmbd)
+      linearRef({ x: h, w: l.fcProjW, bias: l.fcProjB, M: T, N: D, K: 4 * D, epilogue: 'residual', y: x });
+    }
+    const f = layerNormRef(x, T, D, this.w.lnfG, this.w.lnfB, eps);
+    const logits = linearRef({ x: f, w: this.wte, M: T, N: V, K: D, epilogue: 'none' }); // (T, vocab)
+    this.pos += T;
+    return Array.from({ length: T }, (_, t) => logits.subarray(t * V, (t + 1) * V));
+  }
+}
