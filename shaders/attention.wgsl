@@ -13,13 +13,14 @@ struct Step { pos0: u32, T: u32, rand: f32, writePos: u32 }
 @group(0) @binding(4) var<storage, read_write> vCache: array<f32>; // (nHead, nCtx, headDim)
 @group(0) @binding(5) var<storage, read_write> out: array<f32>;    // (T, nEmbd)
 
-override WG: u32 = 64;            // power of two
+override WG: u32 = 64;
 override MAX_CTX: u32 = 1024u;
 override MAX_HEAD_DIM: u32 = 128u;
 
 var<workgroup> scores: array<f32, MAX_CTX>;
 var<workgroup> q: array<f32, MAX_HEAD_DIM>;
 var<workgroup> red: array<f32, WG>;
+var<workgroup> bcast: f32;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
@@ -51,14 +52,16 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     scores[j] = acc;
     mx = max(mx, acc);
   }
+  // Reductions: one barrier to publish partials, thread 0 combines them, one barrier to share.
   red[lid] = mx;
   workgroupBarrier();
-  for (var k = WG / 2u; k > 0u; k = k >> 1u) {
-    if (lid < k) { red[lid] = max(red[lid], red[lid + k]); }
-    workgroupBarrier();
+  if (lid == 0u) {
+    var v = red[0];
+    for (var j = 1u; j < WG; j++) { v = max(v, red[j]); }
+    bcast = v;
   }
-  let m = red[0];
   workgroupBarrier();
+  let m = bcast;
 
   var sum = 0.0;
   for (var j = lid; j < n; j += WG) {
@@ -66,13 +69,16 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     scores[j] = e;
     sum += e;
   }
+  workgroupBarrier();   // everyone has read `bcast` before it is reused
   red[lid] = sum;
   workgroupBarrier();
-  for (var k = WG / 2u; k > 0u; k = k >> 1u) {
-    if (lid < k) { red[lid] += red[lid + k]; }
-    workgroupBarrier();
+  if (lid == 0u) {
+    var v = 0.0;
+    for (var j = 0u; j < WG; j++) { v += red[j]; }
+    bcast = 1.0 / v;
   }
-  let inv = 1.0 / red[0];
+  workgroupBarrier();
+  let inv = bcast;
 
   for (var d = lid; d < hd; d += WG) {
     var acc = 0.0;

@@ -1,6 +1,6 @@
 // Decode matrix-vector product: y[yOffset + r] (op)= dot(W[r, :], x) + bias[r] for r < N.
 // W is f16, two per u32, rows padded to kStride (a multiple of 8) so a row is read as vec4<u32>
-// (8 halves) per load. LANES threads share a row and reduce through workgroup memory; a workgroup
+// (8 halves) per load. LANES threads share a row and reduce through workgroup memory (one barrier); a workgroup
 // holds WG / LANES rows. EPILOGUE: 0 plain, 1 GELU (tanh form), 2 residual add (y += ...).
 
 struct Params { N: u32, K: u32, kStride8: u32, yOffset: u32, hasBias: u32, _p0: u32, _p1: u32, _p2: u32 }
@@ -56,14 +56,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       acc += dot8(w[base + full], xa, xb);
     }
   }
+  // One barrier, then lane 0 adds its row's LANES partials: barriers are the expensive part on
+  // software rasterisers, and a short serial sum costs a real GPU no more than a barrier tree.
   red[lid] = acc;
   workgroupBarrier();
-  for (var k = LANES / 2u; k > 0u; k = k >> 1u) {
-    if (lane < k) { red[lid] += red[lid + k]; }
-    workgroupBarrier();
-  }
   if (lane == 0u && row < p.N) {
-    var v = red[lid];
+    var v = 0.0;
+    for (var j = 0u; j < LANES; j++) { v += red[lid + j]; }
     if (p.hasBias == 1u) { v += bias[row]; }
     let o = p.yOffset + row;
     if (EPILOGUE == 1u) { y[o] = gelu(v); }

@@ -12,17 +12,20 @@ struct Step { pos0: u32, T: u32, rand: f32, writePos: u32 }
 @group(0) @binding(4) var<storage, read> b: array<f32>;
 @group(0) @binding(5) var<storage, read_write> y: array<f32>; // (T, nEmbd) or (1, nEmbd)
 
-override WG: u32 = 256;   // power of two
+override WG: u32 = 64;
 var<workgroup> red: array<f32, WG>;
 
+var<workgroup> total: f32;
+
+// Two barriers per reduction (thread 0 adds the WG partials) instead of a log2(WG) barrier tree.
 fn reduceSum(lid: u32, v: f32) -> f32 {
   red[lid] = v;
   workgroupBarrier();
-  for (var k = WG / 2u; k > 0u; k = k >> 1u) {
-    if (lid < k) { red[lid] += red[lid + k]; }
-    workgroupBarrier();
+  if (lid == 0u) {
+    var acc = 0.0;
+    for (var j = 0u; j < WG; j++) { acc += red[j]; }
+    total = acc;
   }
-  let total = red[0];
   workgroupBarrier();
   return total;
 }

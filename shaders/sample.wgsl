@@ -13,7 +13,7 @@ struct Step { pos0: u32, T: u32, rand: f32, writePos: u32 }
 @group(0) @binding(3) var<storage, read_write> result: array<u32>;
 @group(0) @binding(4) var<storage, read_write> tokens: array<u32>;
 
-override WG: u32 = 256;   // power of two
+override WG: u32 = 256;
 const MAX_K = 64u;
 
 var<workgroup> bestV: array<f32, WG>;
@@ -41,17 +41,19 @@ fn main(@builtin(local_invocation_index) lid: u32) {
     bestV[lid] = v;
     bestI[lid] = i;
     workgroupBarrier();
-    for (var st = WG / 2u; st > 0u; st = st >> 1u) {
-      if (lid < st && before(bestV[lid + st], bestI[lid + st], bestV[lid], bestI[lid])) {
-        bestV[lid] = bestV[lid + st];
-        bestI[lid] = bestI[lid + st];
+    // Thread 0 merges the WG candidates (two barriers a round rather than a log2(WG) tree).
+    if (lid == 0u) {
+      var bv = bestV[0];
+      var bi = bestI[0];
+      for (var j = 1u; j < WG; j++) {
+        if (before(bestV[j], bestI[j], bv, bi)) { bv = bestV[j]; bi = bestI[j]; }
       }
-      workgroupBarrier();
+      topV[r] = bv;
+      topI[r] = bi;
     }
-    prevV = bestV[0];
-    prevI = bestI[0];
-    if (lid == 0u) { topV[r] = prevV; topI[r] = prevI; }
     workgroupBarrier();
+    prevV = topV[r];
+    prevI = topI[r];
   }
   if (lid == 0u) {
     var id = topI[0];

@@ -2,7 +2,7 @@
 
 import { makeBindGroup, type Dispatch, type KernelContext } from './kernel';
 
-const WG = 256;
+const WG = 64;
 
 export function createLayerNorm(
   ctx: KernelContext,

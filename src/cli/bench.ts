@@ -1,0 +1,102 @@
+// `bench`: prefill and decode speed of the engine on a model directory, with the per-token facts that
+// explain it (dispatches, weight bytes read, buffers created per decode step: must be 0).
+// A benchmark, not a test: numbers vary with the machine; compare ratios taken in one run.
+
+import { flag, intOption, parseOptions, requireString } from './args';
+import { openModel, median } from './session';
+
+export const HELP = `usage: npm run -s cli -- bench --model DIR [--prompt-tokens P] [--tokens N] [--runs R] [--json]
+
+Runs R (default 3) greedy generations of N tokens (default 32) after a P-token prompt (default 32), after one warm-up,
+and reports medians: prefill tokens/s, decode tokens/s, ms per token, dispatches per token, weight bytes read per token,
+and buffers created per decode step.`;
+
+const OPTIONS = {
+  model: { type: 'string' },
+  'prompt-tokens': { type: 'string' },
+  tokens: { type: 'string' },
+  runs: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export async function run(args: string[]): Promise<void> {
+  const v = parseOptions(args, OPTIONS, 'bench');
+  if (flag(v, 'help')) {
+    process.stdout.write(`${HELP}\n`);
+    return;
+  }
+  const dir = requireString(v, 'model');
+  const promptTokens = intOption(v, 'prompt-tokens', { min: 1, default: 32 })!;
+  const tokens = intOption(v, 'tokens', { min: 2, default: 32 })!;
+  const runs = intOption(v, 'runs', { min: 1, default: 3 })!;
+  const json = flag(v, 'json');
+
+  const s = await openModel(dir);
+  const { engine, gpu } = s;
+  const cfg = engine.config;
+  if (promptTokens + tokens > cfg.nCtx + 1) {
+    throw new Error(`bench: --prompt-tokens ${promptTokens} + --tokens ${tokens} exceed the context of ${cfg.nCtx}`);
+  }
+  // A fixed, spread-out prompt (the ids' values do not change the work done).
+  const prompt = Array.from({ length: promptTokens }, (_, i) => (i * 7919 + 13) % cfg.vocabSize);
+
+  await engine.generate(prompt, { maxTokens: Math.min(tokens, 4), greedy: true }); // warm-up: pipelines, caches
+  const device = gpu.device;
+  let created = 0;
+  const original = device.createBuffer.bind(device);
+  device.createBuffer = (d: GPUBufferDescriptor) => {
+    created++;
+    return original(d);
+  };
+  const prefillMs: number[] = [];
+  const decodeTps: number[] = [];
+  const msPerToken: number[] = [];
+  let decodeSteps = 0;
+  try {
+    for (let r = 0; r < runs; r++) {
+      const out = await engine.generate(prompt, { maxTokens: tokens, greedy: true });
+      prefillMs.push(out.prefillMs);
+      decodeTps.push(out.decodeTokensPerS);
+      msPerToken.push(median(out.decodeMs));
+      decodeSteps += out.decodeMs.length;
+    }
+  } finally {
+    device.createBuffer = original;
+  }
+  const decodeTokensPerS = median(decodeTps);
+  const result = {
+    model: dir,
+    adapter: gpu.adapterInfo,
+    config: { n_layer: cfg.nLayer, n_head: cfg.nHead, n_embd: cfg.nEmbd, n_ctx: cfg.nCtx, vocab_size: cfg.vocabSize },
+    prompt_tokens: promptTokens,
+    tokens,
+    runs,
+    prefill_ms: median(prefillMs),
+    prefill_tokens_per_s: (promptTokens * 1000) / median(prefillMs),
+    decode_tokens_per_s: decodeTokensPerS,
+    decode_ms_per_token: median(msPerToken),
+    dispatches_per_token: engine.decodeDispatches.length,
+    weight_bytes_per_token: engine.weightBytesPerToken,
+    weight_gb_per_s: (engine.weightBytesPerToken * decodeTokensPerS) / 1e9,
+    weight_bytes: engine.weightBytes,
+    buffers_created_per_decode_step: created / Math.max(1, decodeSteps),
+    load_ms: s.loadMs,
+  };
+  if (json) {
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+  } else {
+    const rows: Array<[string, string]> = [
+      ['model', `${dir} (${cfg.nLayer} layers x ${cfg.nHead} heads x ${cfg.nEmbd}, vocab ${cfg.vocabSize}, ctx ${cfg.nCtx})`],
+      ['adapter', s.gpu.adapterDescription],
+      ['prefill', `${result.prefill_tokens_per_s.toFixed(1)} tokens/s (${result.prefill_ms.toFixed(1)} ms for ${promptTokens} tokens)`],
+      ['decode', `${decodeTokensPerS.toFixed(2)} tokens/s (${result.decode_ms_per_token.toFixed(2)} ms/token, median of ${runs} runs of ${tokens})`],
+      ['dispatches / token', String(result.dispatches_per_token)],
+      ['weights read / token', `${(result.weight_bytes_per_token / 1e6).toFixed(2)} MB (${result.weight_gb_per_s.toFixed(2)} GB/s achieved)`],
+      ['buffers created / decode step', String(result.buffers_created_per_decode_step)],
+    ];
+    const w = Math.max(...rows.map((r) => r[0].length));
+    for (const [k, val] of rows) process.stdout.write(`${k.padEnd(w)}  ${val}\n`);
+  }
+  engine.destroy();
+}

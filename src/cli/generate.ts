@@ -1,0 +1,79 @@
+// `generate`: run the engine on a prompt (text through tokenizer.json, or raw ids) and print the
+// continuation, or with --json one object with ids, text, per-step top-5 logits and timings.
+
+import { CliError, flag, floatOption, idList, intOption, optionalString, parseOptions, requireString } from './args';
+import { openModel } from './session';
+
+export const HELP = `usage: npm run -s cli -- generate --model DIR (--prompt TEXT | --ids 1,2,3) --tokens N [--greedy] [--json]
+                                  [--temperature T] [--top-k K] [--seed S]
+
+Generates N tokens after the prompt. Without --greedy it samples with temperature (default 0.8) and top-k (default 40).
+  --json   one JSON object: {"prompt_ids","ids","text","steps":[{"id","top":[[id,logit] x5]}],"prefill_ms","decode_ms","decode_tokens_per_s","stop_reason"}`;
+
+const OPTIONS = {
+  model: { type: 'string' },
+  prompt: { type: 'string' },
+  ids: { type: 'string' },
+  tokens: { type: 'string' },
+  greedy: { type: 'boolean' },
+  json: { type: 'boolean' },
+  temperature: { type: 'string' },
+  'top-k': { type: 'string' },
+  seed: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export async function run(args: string[]): Promise<void> {
+  const v = parseOptions(args, OPTIONS, 'generate');
+  if (flag(v, 'help')) {
+    process.stdout.write(`${HELP}\n`);
+    return;
+  }
+  const dir = requireString(v, 'model');
+  const prompt = optionalString(v, 'prompt');
+  const givenIds = idList(v, 'ids');
+  if ((prompt === undefined) === (givenIds === undefined)) throw new CliError('generate: give exactly one of --prompt TEXT or --ids 1,2,3');
+  const tokens = intOption(v, 'tokens', { min: 0, required: true })!;
+  const greedy = flag(v, 'greedy');
+  const temperature = floatOption(v, 'temperature', { min: 0, minExclusive: true, default: 0.8 })!;
+  const topK = intOption(v, 'top-k', { min: 1, max: 64, default: 40 })!;
+  const seed = intOption(v, 'seed', { min: 0, default: 0 })!;
+  const json = flag(v, 'json');
+
+  const s = await openModel(dir);
+  let promptIds: number[];
+  if (prompt !== undefined) {
+    if (!s.tokenizer) throw new CliError(`generate: ${dir} has no tokenizer.json; pass token ids with --ids instead of --prompt`);
+    promptIds = s.tokenizer.encode(prompt);
+    if (promptIds.length === 0) throw new CliError('generate: the prompt encodes to no tokens');
+  } else {
+    promptIds = givenIds!;
+  }
+  if (!json && prompt !== undefined) process.stdout.write(prompt);
+  const out = await s.engine.generate(
+    promptIds,
+    { maxTokens: tokens, greedy, temperature, topK, seed, topLogits: json ? 5 : 0 },
+    json ? undefined : (step) => process.stdout.write(s.tokenizer ? s.tokenizer.decodeToken(step.id) : `${step.index ? ',' : ''}${step.id}`),
+  );
+  const text = s.tokenizer ? s.tokenizer.decode(out.ids) : '';
+  if (json) {
+    const obj = {
+      prompt_ids: out.promptIds,
+      ids: out.ids,
+      text,
+      steps: out.steps.map((st) => ({ id: st.id, top: st.top ?? [] })),
+      prefill_ms: out.prefillMs,
+      decode_ms: out.decodeMs,
+      decode_tokens_per_s: out.decodeTokensPerS,
+      stop_reason: out.stopReason,
+    };
+    process.stdout.write(`${JSON.stringify(obj)}\n`);
+  } else {
+    process.stdout.write('\n');
+    const note = out.stopReason === 'context-full' ? ` (stopped: context of ${s.engine.config.nCtx} tokens is full)` : '';
+    process.stderr.write(
+      `${out.ids.length} tokens; prefill ${out.prefillMs.toFixed(1)} ms for ${promptIds.length} tokens; decode ${out.decodeTokensPerS.toFixed(1)} tokens/s${note}\n`,
+    );
+  }
+  s.engine.destroy();
+}
