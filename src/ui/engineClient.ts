@@ -1,0 +1,290 @@
+// The small typed interface the page uses to reach WebGPU and the engine: open the GPU (or say why not),
+// load a model from a base URL with progress, turn prompts into token ids and ids into text, generate.
+// UI elements never touch GPU objects or engine internals; they go through what this module exports.
+
+import { acquireGpu, NoWebGPUError, type GpuContext } from '../gpu/device';
+import type { GPT2Config } from '../model/config';
+import { parameterCount } from '../model/config';
+import type { Engine, GenerateOptions, GenerationSummary, StepResult } from '../model/engineApi';
+import { loadGpt2Weights } from '../model/checkpoint';
+import { fetchModelFiles } from '../model/files';
+import { Gpt2Engine } from '../model/gpt2';
+import { loadTokenizer, type TextTokenizer } from '../model/tokenizer';
+
+export type { GenerationSummary, StepResult, StopReason } from '../model/engineApi';
+
+// ---------------------------------------------------------------------------------------------------
+// WebGPU
+
+/**
+ * Why the page has no WebGPU, finer than NoWebGPUError's reason: a missing navigator.gpu on a plain-HTTP
+ * page is fixed by serving over https/localhost, not by changing browsers.
+ */
+export type NoWebGpuReason = 'insecure-context' | 'no-api' | 'no-adapter' | 'no-device';
+
+export interface NoWebGpuDiagnosis {
+  reason: NoWebGpuReason;
+  /** The engine's own explanation (NoWebGPUError.message). */
+  message: string;
+  /** The page's origin, for the insecure-context explanation. */
+  origin: string;
+  userAgent: string;
+}
+
+/** An acquired GPU, opaque to the UI except for what it may display or subscribe to. */
+export interface PageGpu {
+  /** Vendor / architecture / description, e.g. "google / swiftshader". */
+  readonly adapterDescription: string;
+  /** Calls cb once if the device is lost (driver reset, GPU process crash, destroy()). */
+  onLost(cb: (reason: string) => void): void;
+  /** The engine's handle; only this module reads it. */
+  readonly context: GpuContext;
+}
+
+export type OpenGpuResult = { ok: true; gpu: PageGpu } | { ok: false; diagnosis: NoWebGpuDiagnosis };
+
+/** Acquires WebGPU for the page. "No WebGPU" is a normal result with a diagnosis; anything else throws. */
+export async function openGpu(): Promise<OpenGpuResult> {
+  try {
+    const context = await acquireGpu(navigator.gpu, { label: 'sparse-gpt2 demo' });
+    return {
+      ok: true,
+      gpu: { adapterDescription: context.adapterDescription, onLost: (cb) => context.onLost(cb), context },
+    };
+  } catch (e) {
+    if (!(e instanceof NoWebGPUError)) throw e;
+    const reason: NoWebGpuReason = e.reason === 'no-api' && !globalThis.isSecureContext ? 'insecure-context' : e.reason;
+    return {
+      ok: false,
+      diagnosis: { reason, message: e.message, origin: location.origin, userAgent: navigator.userAgent },
+    };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Models
+
+/** What the page shows about a loaded model. */
+export interface ModelInfo {
+  /** Short name: the config's _name_or_path when present, else the last folder of the base URL. */
+  name: string;
+  /** Where it was loaded from (the base URL as given). */
+  baseUrl: string;
+  config: GPT2Config;
+  parameterCount: number;
+  /** Bytes of weights held on the GPU. */
+  weightBytes: number;
+  /** False when the model folder has no tokenizer.json: prompts are then comma-separated token ids. */
+  hasTokenizer: boolean;
+  adapterDescription: string;
+}
+
+export type LoadPhase = 'fetch' | 'parse' | 'upload' | 'tokenizer';
+
+export interface LoadProgress {
+  phase: LoadPhase;
+  /** Human-readable step, e.g. "Fetching model files". */
+  label: string;
+}
+
+/** A prompt the model cannot take (bad ids, too long for the context, empty); the message says what to fix. */
+export class PromptError extends Error {
+  override readonly name = 'PromptError';
+}
+
+/** A failed model load, naming the model's base URL; the cause is the loader's typed error. */
+export class ModelLoadError extends Error {
+  override readonly name = 'ModelLoadError';
+  constructor(
+    readonly baseUrl: string,
+    readonly phase: LoadPhase,
+    cause: unknown,
+  ) {
+    super(`${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}
+
+/** Turns generated ids into display text as they stream, one piece per token. */
+export interface TokenTextStream {
+  /**
+   * Text contributed by this token. Byte-level BPE can split one character over several tokens;
+   * such a token yields '' and the token that completes the character carries it.
+   */
+  push(id: number): string;
+  /** Text still held back (an unfinished character) at the end of a generation. */
+  flush(): string;
+}
+
+export interface LoadedModel {
+  readonly info: ModelInfo;
+  /** Prompt text (or, without a tokenizer, comma-separated ids) to token ids; throws PromptError. */
+  encodePrompt(prompt: string): number[];
+  /** Display text of the prompt ids (the ids themselves without a tokenizer). */
+  promptText(ids: number[]): string;
+  createTextStream(): TokenTextStream;
+  generate(promptIds: number[], opts: GenerateOptions, onStep: (step: StepResult) => void): Promise<GenerationSummary>;
+  destroy(): void;
+}
+
+/** The name shown for a model: config.json's _name_or_path if set, else the base URL's last folder. */
+function modelName(baseUrl: string, configJson: unknown): string {
+  const named = (configJson as { _name_or_path?: unknown } | null)?._name_or_path;
+  if (typeof named === 'string' && named.trim() !== '') return named.trim();
+  const parts = baseUrl.split(/[?#]/)[0]!.split('/').filter(Boolean);
+  return parts[parts.length - 1] ?? baseUrl;
+}
+
+/** Parses "464, 2068 ,7586" into ids, each checked against the vocabulary. */
+export function parseIdList(prompt: string, vocabSize: number): number[] {
+  const parts = prompt.split(',').map((s) => s.trim());
+  if (parts.length === 1 && parts[0] === '') throw new PromptError('Enter at least one token id, e.g. 464, 2068, 7586.');
+  return parts.map((part, i) => {
+    if (!/^\d+$/.test(part)) {
+      throw new PromptError(
+        `This model has no tokenizer.json, so the prompt is comma-separated token ids; item ${i + 1} ("${part}") is not a whole number.`,
+      );
+    }
+    const id = Number(part);
+    if (id >= vocabSize) throw new PromptError(`Token id ${id} (item ${i + 1}) is outside the vocabulary (0 … ${vocabSize - 1}).`);
+    return id;
+  });
+}
+
+/**
+ * Streams decoded text token by token without ever showing a different text than decoding the whole
+ * sequence would. Ids are decoded from the last clean character boundary; trailing U+FFFD (an unfinished
+ * UTF-8 character, or invalid bytes) is held back until a later token resolves it or the stream ends.
+ */
+class TokenizerTextStream implements TokenTextStream {
+  /** Ids since the last point where the decoded text ended on a complete character. */
+  private pending: number[] = [];
+  /** How much of decode(pending) has been handed out already. */
+  private emitted = 0;
+  constructor(private readonly tokenizer: TextTokenizer) {}
+  push(id: number): string {
+    this.pending.push(id);
+    const text = this.tokenizer.decode(this.pending);
+    const stable = text.replace(/\uFFFD+$/, '');
+    const piece = stable.slice(this.emitted);
+    if (stable.length === text.length) {
+      this.pending = [];
+      this.emitted = 0;
+    } else {
+      this.emitted = stable.length;
+    }
+    return piece;
+  }
+  flush(): string {
+    const rest = this.pending.length ? this.tokenizer.decode(this.pending).slice(this.emitted) : '';
+    this.pending = [];
+    this.emitted = 0;
+    return rest;
+  }
+}
+
+class IdTextStream implements TokenTextStream {
+  push(id: number): string {
+    return String(id);
+  }
+  flush(): string {
+    return '';
+  }
+}
+
+/** Text stream for a model: decoded text with a tokenizer, the ids themselves without one. */
+export function createTokenTextStream(tokenizer: TextTokenizer | null): TokenTextStream {
+  return tokenizer ? new TokenizerTextStream(tokenizer) : new IdTextStream();
+}
+
+class PageModel implements LoadedModel {
+  constructor(
+    readonly info: ModelInfo,
+    private readonly engine: Engine,
+    private readonly tokenizer: TextTokenizer | null,
+  ) {}
+
+  encodePrompt(prompt: string): number[] {
+    const { nCtx, vocabSize } = this.info.config;
+    let ids: number[];
+    if (this.tokenizer) {
+      if (prompt.trim() === '') throw new PromptError('Type a prompt first.');
+      ids = this.tokenizer.encode(prompt);
+      if (ids.length === 0) throw new PromptError('The prompt encodes to no tokens.');
+    } else {
+      ids = parseIdList(prompt, vocabSize);
+    }
+    if (ids.length >= nCtx) {
+      throw new PromptError(
+        `The prompt is ${ids.length} tokens; this model's context is ${nCtx}, so leave room for at least one new token.`,
+      );
+    }
+    return ids;
+  }
+
+  promptText(ids: number[]): string {
+    return this.tokenizer ? this.tokenizer.decode(ids) : ids.join(', ');
+  }
+
+  createTextStream(): TokenTextStream {
+    return createTokenTextStream(this.tokenizer);
+  }
+
+  generate(promptIds: number[], opts: GenerateOptions, onStep: (step: StepResult) => void): Promise<GenerationSummary> {
+    return this.engine.generate(promptIds, opts, onStep);
+  }
+
+  destroy(): void {
+    this.engine.destroy();
+  }
+}
+
+/**
+ * Loads config.json, model.safetensors and (if present) tokenizer.json from baseUrl onto gpu.
+ * Throws ModelLoadError naming the base URL and the phase that failed; nothing is half-loaded:
+ * an engine created before a later failure is destroyed.
+ */
+export async function loadModel(
+  gpu: PageGpu,
+  baseUrl: string,
+  onProgress: (p: LoadProgress) => void,
+  signal?: AbortSignal,
+): Promise<LoadedModel> {
+  let phase: LoadPhase = 'fetch';
+  let engine: Engine | null = null;
+  const step = (p: LoadPhase, label: string) => {
+    signal?.throwIfAborted();
+    phase = p;
+    onProgress({ phase: p, label });
+  };
+  try {
+    step('fetch', 'Fetching config.json, model.safetensors and tokenizer.json');
+    const files = await fetchModelFiles(baseUrl);
+    step('parse', 'Checking model.safetensors against config.json');
+    const weights = loadGpt2Weights(files.safetensors, files.config);
+    step('upload', 'Uploading weights to the GPU and building pipelines');
+    engine = await Gpt2Engine.create(gpu.context, weights, { label: modelName(baseUrl, files.configJson) });
+    let tokenizer: TextTokenizer | null = null;
+    if (files.tokenizerJson !== undefined) {
+      step('tokenizer', 'Loading tokenizer.json');
+      tokenizer = await loadTokenizer(files.tokenizerJson, {
+        file: `${baseUrl.replace(/\/+$/, '')}/tokenizer.json`,
+        vocabSize: engine.config.vocabSize,
+      });
+    }
+    signal?.throwIfAborted();
+    const info: ModelInfo = {
+      name: modelName(baseUrl, files.configJson),
+      baseUrl,
+      config: engine.config,
+      parameterCount: parameterCount(engine.config),
+      weightBytes: engine.weightBytes,
+      hasTokenizer: tokenizer !== null,
+      adapterDescription: gpu.adapterDescription,
+    };
+    return new PageModel(info, engine, tokenizer);
+  } catch (e) {
+    engine?.destroy();
+    if (signal?.aborted) throw e;
+    throw new ModelLoadError(baseUrl, phase, e);
+  }
+}
