@@ -28,6 +28,37 @@ def expected_shapes(c):
     return s
 
 
+def numpy_logits(t, c, ids):
+    """Independent GPT-2 forward in NumPy straight from the HF Conv1D layout (y = x @ W + b), so an
+    export that transposed or misnamed a tensor cannot agree with golden.json by construction."""
+    f = {k: v.astype(np.float64) for k, v in t.items()}
+    eps, H = c["layer_norm_epsilon"], c["n_head"]
+
+    def ln(x, p):
+        m = x.mean(-1, keepdims=True)
+        v = ((x - m) ** 2).mean(-1, keepdims=True)
+        return (x - m) / np.sqrt(v + eps) * f[p + ".weight"] + f[p + ".bias"]
+
+    T = len(ids)
+    x = f["wte.weight"][ids] + f["wpe.weight"][:T]
+    D = x.shape[1]
+    hd = D // H
+    mask = np.triu(np.full((T, T), -np.inf), 1)
+    for i in range(c["n_layer"]):
+        p = f"h.{i}."
+        qkv = ln(x, p + "ln_1") @ f[p + "attn.c_attn.weight"] + f[p + "attn.c_attn.bias"]
+        q, k, v = (qkv[:, j * D:(j + 1) * D].reshape(T, H, hd).transpose(1, 0, 2) for j in range(3))
+        a = q @ k.transpose(0, 2, 1) / np.sqrt(hd) + mask
+        a = np.exp(a - a.max(-1, keepdims=True))
+        a /= a.sum(-1, keepdims=True)
+        y = (a @ v).transpose(1, 0, 2).reshape(T, D)
+        x = x + y @ f[p + "attn.c_proj.weight"] + f[p + "attn.c_proj.bias"]
+        hdn = ln(x, p + "ln_2") @ f[p + "mlp.c_fc.weight"] + f[p + "mlp.c_fc.bias"]
+        hdn = 0.5 * hdn * (1 + np.tanh(np.sqrt(2 / np.pi) * (hdn + 0.044715 * hdn ** 3)))
+        x = x + hdn @ f[p + "mlp.c_proj.weight"] + f[p + "mlp.c_proj.bias"]
+    return ln(x, "ln_f") @ f["wte.weight"].T
+
+
 def check(folder):
     errs = []
     for f in ("config.json", "model.safetensors", "tokenizer.json", "golden.json", "README.md",
@@ -73,6 +104,13 @@ def check(folder):
             if [x[0] for x in pg["top10"]] != [x[0] for x in pr["top10"]] or \
                     max(abs(a[1] - b[1]) for a, b in zip(pg["top10"], pr["top10"])) > 1e-4:
                 errs.append(f"{where} pos {pg['pos']}: top10 not reproduced from the stored weights")
+    for g in gold["prompts"]:
+        ref = numpy_logits(tensors, c, g["input_ids"])
+        for pg in g["last_positions"]:
+            diff = max(abs(ref[pg["pos"], i] - l) for i, l in pg["top10"])
+            if diff > 2e-3:
+                errs.append(f"{folder}/golden.json prompt {g['text']!r} pos {pg['pos']}: NumPy forward on the "
+                            f"stored HF-layout weights differs by {diff:.2e}")
     density = block_density(tensors, 32)
     sp = c.get("block_sparse")
     for n, d in density.items():

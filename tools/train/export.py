@@ -247,7 +247,7 @@ def write_card(path, name, args, cfg, corpus, s, density, samples, has_plot):
     L.append(f"| steps | {s['steps']} |")
     L.append(f"| batch | {args['batch']} x {args['ctx']} tokens |")
     L.append(f"| tokens seen | {s['tokens_seen']:,} |")
-    L.append(f"| wall time | {s['train_wall_s'] / 60:.1f} min (1 CPU thread, machine shared with the other run) |")
+    L.append(f"| wall time | {s['train_wall_s'] / 60:.1f} min (1 CPU thread at nice 10 on a 2-core machine shared with the other run and with other jobs) |")
     L.append(f"| optimizer | AdamW, betas (0.9, 0.95), weight decay {args['weight_decay']} on matrices/embeddings, "
              f"peak lr {args['lr']:g}, {args['warmup']}-step warmup, cosine to lr/10, grad clip {args['grad_clip']} |")
     L.append(f"| seed | {args['seed']} (batches drawn by seed and step: identical for the dense and sparse runs) |")
