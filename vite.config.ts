@@ -77,6 +77,8 @@ function weightsFolder(): Plugin {
 
 export default defineConfig({
   root: rootDir,
+  // One page; unknown paths are 404s, not index.html, so a missing model file reads as missing.
+  appType: 'mpa',
   // weights/ is copied by the plugin above; there is no public/ folder to copy besides it.
   publicDir: false,
   plugins: [weightsFolder()],

@@ -13,10 +13,18 @@ import { e2eModels, modelsRoot, routeTestModels } from './fixtures';
 
 const number = /^\d+(\.\d+)?$/;
 
-async function openDemo(page: Page, model: string): Promise<void> {
-  page.on('pageerror', (e) => console.error(`[page error] ${e.message}`));
+/** Opens the demo on a test model; returns the page's uncaught errors and console errors/warnings as they come. */
+async function openDemo(page: Page, model: string): Promise<string[]> {
+  const problems: string[] = [];
+  page.on('pageerror', (e) => problems.push(`uncaught: ${e.message}`));
+  page.on('console', (m) => {
+    // Lit announces its development build, which the Vite dev server serves; that one is expected.
+    if (m.text().startsWith('Lit is in dev mode')) return;
+    if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
+  });
   await routeTestModels(page);
   await page.goto(`/?model=/weights/${model}/`);
+  return problems;
 }
 
 /** Ids of the generated tokens as the page shows them. */
@@ -32,7 +40,7 @@ test('generates text from a small model on WebGPU, matching the CPU reference', 
   const promptIds = tokenizer.encode(prompt);
   const maxTokens = 24;
 
-  await openDemo(page, e2eModels.text);
+  const problems = await openDemo(page, e2eModels.text);
   await expect(page.getByTestId('model-shape')).toContainText('2 layers × 4 heads × 64 wide');
   await expect(page.getByTestId('model-shape')).toContainText('vocab 257');
 
@@ -68,6 +76,7 @@ test('generates text from a small model on WebGPU, matching the CPU reference', 
 
   // What the page shows is the prompt followed by the tokenizer's decoding of the generated ids.
   expect(await output.textContent()).toBe(prompt + tokenizer.decode(ids));
+  expect(problems, 'console errors or warnings').toEqual([]);
 
   await page.screenshot({ path: testInfo.outputPath('demo-generated.png'), fullPage: true });
   await testInfo.attach('demo page after generating', { path: testInfo.outputPath('demo-generated.png'), contentType: 'image/png' });
