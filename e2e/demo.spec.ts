@@ -82,9 +82,12 @@ test('generates text from a small model on WebGPU, matching the CPU reference', 
   await testInfo.attach('demo page after generating', { path: testInfo.outputPath('demo-generated.png'), contentType: 'image/png' });
 });
 
-test('Enter generates, Stop ends a long generation early', async ({ page }) => {
+test('Enter generates (sampled), Stop ends a long generation early', async ({ page }) => {
   await openDemo(page, e2eModels.text);
   await expect(page.getByRole('button', { name: 'Generate' })).toBeEnabled(); // Enter before the model is loaded does nothing
+  await page.getByRole('checkbox', { name: 'Greedy' }).uncheck();
+  await page.getByRole('spinbutton', { name: 'Temperature' }).fill('0.7');
+  await page.getByRole('spinbutton', { name: 'Top-k' }).fill('8');
   await page.getByRole('spinbutton', { name: 'Max tokens' }).fill('1000');
   await page.getByRole('textbox', { name: 'Prompt' }).fill('Stop me');
   await page.getByRole('textbox', { name: 'Prompt' }).press('Enter');

@@ -169,6 +169,8 @@ export class ModelSlot implements ReactiveController {
             greedy: request.greedy,
             temperature: request.temperature,
             topK: request.topK,
+            // A fresh sampler seed per run: pressing Generate again gives another sample, as people expect.
+            seed: (Math.random() * 2 ** 32) >>> 0,
             signal: abort.signal,
           },
           onStep,
