@@ -22,6 +22,36 @@ fn gelu(v: f32) -> f32 {
   return 0.5 * v * (1.0 + tanh(u));
 }
 
+fn rowDot(row: u32, lane: u32, lanes: u32) -> f32 {
+  var acc = 0.0;
+  let base = row * p.kStride8;
+  let full = p.K / 8u;
+  for (var c = lane; c < full; c += lanes) {
+    acc += dot8(w[base + c], x[2u * c], x[2u * c + 1u]);
+  }
+  let rem = p.K - full * 8u;
+  if (rem > 0u && lane == 0u) {
+    // Tail of a row whose K is not a multiple of 8: mask the x values past K (x may hold stale data there).
+    var xa = x[2u * full];
+    var xb = vec4<f32>(0.0);
+    if (rem > 4u) { xb = x[2u * full + 1u]; }
+    for (var j = rem; j < 8u; j++) {
+      if (j < 4u) { xa[j] = 0.0; } else { xb[j - 4u] = 0.0; }
+    }
+    acc += dot8(w[base + full], xa, xb);
+  }
+  return acc;
+}
+
+fn store(row: u32, acc: f32) {
+  var v = acc;
+  if (p.hasBias == 1u) { v += bias[row]; }
+  let o = p.yOffset + row;
+  if (EPILOGUE == 1u) { y[o] = gelu(v); }
+  else if (EPILOGUE == 2u) { y[o] = y[o] + v; }
+  else { y[o] = v; }
+}
+
 fn dot8(w4: vec4<u32>, xa: vec4<f32>, xb: vec4<f32>) -> f32 {
   let h0 = unpack2x16float(w4.x);
   let h1 = unpack2x16float(w4.y);
@@ -33,40 +63,24 @@ fn dot8(w4: vec4<u32>, xa: vec4<f32>, xb: vec4<f32>) -> f32 {
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-  let rowsPerWg = WG / LANES;
   let lane = lid % LANES;
-  let row = (wid.y * nwg.x + wid.x) * rowsPerWg + lid / LANES;
+  let row = (wid.y * nwg.x + wid.x) * (WG / LANES) + lid / LANES;
   var acc = 0.0;
-  if (row < p.N) {
-    let base = row * p.kStride8;
-    let full = p.K / 8u;
-    for (var c = lane; c < full; c += LANES) {
-      acc += dot8(w[base + c], x[2u * c], x[2u * c + 1u]);
-    }
-    let rem = p.K - full * 8u;
-    if (rem > 0u && lane == 0u) {
-      // Tail of a row whose K is not a multiple of 8: mask the x values past K (x may hold stale data there).
-      let k0 = full * 8u;
-      var xa = x[2u * full];
-      var xb = vec4<f32>(0.0);
-      if (rem > 4u) { xb = x[2u * full + 1u]; }
-      for (var j = rem; j < 8u; j++) {
-        if (j < 4u) { xa[j] = 0.0; } else { xb[j - 4u] = 0.0; }
-      }
-      acc += dot8(w[base + full], xa, xb);
-    }
-  }
-  // One barrier, then lane 0 adds its row's LANES partials: barriers are the expensive part on
-  // software rasterisers, and a short serial sum costs a real GPU no more than a barrier tree.
+  if (row < p.N) { acc = rowDot(row, lane, LANES); }
+  // One barrier, then lane 0 adds its row's LANES partials (a short serial sum costs a GPU no more
+  // than a barrier tree, and barriers are what software adapters pay for).
   red[lid] = acc;
   workgroupBarrier();
   if (lane == 0u && row < p.N) {
     var v = 0.0;
     for (var j = 0u; j < LANES; j++) { v += red[lid + j]; }
-    if (p.hasBias == 1u) { v += bias[row]; }
-    let o = p.yOffset + row;
-    if (EPILOGUE == 1u) { y[o] = gelu(v); }
-    else if (EPILOGUE == 2u) { y[o] = y[o] + v; }
-    else { y[o] = v; }
+    store(row, v);
   }
+}
+
+@compute @workgroup_size(WG)
+fn main_row(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+            @builtin(local_invocation_index) lid: u32) {
+  let row = (wid.y * nwg.x + wid.x) * WG + lid;
+  if (row < p.N) { store(row, rowDot(row, 0u, 1u)); }
 }

@@ -1,7 +1,11 @@
 // Prefill matrix-matrix product: Y[m, yOffset + n] (op)= sum_k X[m, k] * W[n, k] + bias[n],
 // for m < M (M = 0 means "the step's T"), n < N. X is f32 (M, K) row-major; W is f16 pairs (N, kStride).
-// 64 x 64 output tile per workgroup of 16 x 16 threads (4 x 4 outputs each), K in steps of 16 through
-// workgroup memory. EPILOGUE: 0 plain, 1 GELU (tanh form), 2 residual add (y += ...).
+// EPILOGUE: 0 plain, 1 GELU (tanh form), 2 residual add (y += ...). Two variants, chosen per adapter
+// by measurement (see src/kernels/matmul.ts):
+//   main      64 x 64 output tile per workgroup of 16 x 16 threads (4 x 4 outputs each), K in steps
+//             of 16 through workgroup memory: the GPU path.
+//   main_row  one thread per (output column n, 4 rows of X), no workgroup memory and no barrier:
+//             the fast path on CPU-emulated adapters, where barriers switch coroutines.
 
 struct Params { M: u32, N: u32, K: u32, kStride8: u32, ldy: u32, yOffset: u32, hasBias: u32, _p: u32 }
 struct Step { pos0: u32, T: u32, rand: f32, writePos: u32 }
@@ -24,6 +28,15 @@ var<workgroup> ws: array<f32, 1024>;   // [BK][BN]
 fn gelu(v: f32) -> f32 {
   let u = clamp(0.7978845608028654 * (v + 0.044715 * v * v * v), -15.0, 15.0);
   return 0.5 * v * (1.0 + tanh(u));
+}
+
+fn store(m: u32, n: u32, acc: f32) {
+  var v = acc;
+  if (p.hasBias == 1u) { v += bias[n]; }
+  let o = m * p.ldy + p.yOffset + n;
+  if (EPILOGUE == 1u) { y[o] = gelu(v); }
+  else if (EPILOGUE == 2u) { y[o] = y[o] + v; }
+  else { y[o] = v; }
 }
 
 @compute @workgroup_size(16, 16)
@@ -83,12 +96,37 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     for (var j = 0u; j < 4u; j++) {
       let n = n0 + tx * 4u + j;
       if (n >= p.N) { break; }
-      var v = acc[i][j];
-      if (p.hasBias == 1u) { v += bias[n]; }
-      let o = m * p.ldy + p.yOffset + n;
-      if (EPILOGUE == 1u) { y[o] = gelu(v); }
-      else if (EPILOGUE == 2u) { y[o] = y[o] + v; }
-      else { y[o] = v; }
+      store(m, n, acc[i][j]);
     }
+  }
+}
+
+fn xAt(m: u32, k: u32, M: u32) -> f32 {
+  if (m < M && k < p.K) { return x[m * p.K + k]; }
+  return 0.0;
+}
+
+@compute @workgroup_size(64)
+fn main_row(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let M = select(p.M, s.T, p.M == 0u);
+  let n = gid.x;
+  let m0 = gid.y * 4u;
+  if (n >= p.N || m0 >= M) { return; }
+  var acc = vec4<f32>(0.0);
+  let base = n * p.kStride8;
+  for (var c = 0u; c < p.kStride8; c++) {
+    let w4 = w[base + c];
+    let wa = vec4<f32>(unpack2x16float(w4.x), unpack2x16float(w4.y));
+    let wb = vec4<f32>(unpack2x16float(w4.z), unpack2x16float(w4.w));
+    let k = c * 8u;
+    for (var i = 0u; i < 4u; i++) {
+      let m = m0 + i;
+      let xa = vec4<f32>(xAt(m, k, M), xAt(m, k + 1u, M), xAt(m, k + 2u, M), xAt(m, k + 3u, M));
+      let xb = vec4<f32>(xAt(m, k + 4u, M), xAt(m, k + 5u, M), xAt(m, k + 6u, M), xAt(m, k + 7u, M));
+      acc[i] += dot(wa, xa) + dot(wb, xb);
+    }
+  }
+  for (var i = 0u; i < 4u; i++) {
+    if (m0 + i < M) { store(m0 + i, n, acc[i]); }
   }
 }

@@ -81,6 +81,7 @@ export async function run(args: string[]): Promise<void> {
     weight_gb_per_s: (engine.weightBytesPerToken * decodeTokensPerS) / 1e9,
     weight_bytes: engine.weightBytes,
     buffers_created_per_decode_step: created / Math.max(1, decodeSteps),
+    kernel_variants: engine.variants,
     load_ms: s.loadMs,
   };
   if (json) {
@@ -92,6 +93,7 @@ export async function run(args: string[]): Promise<void> {
       ['prefill', `${result.prefill_tokens_per_s.toFixed(1)} tokens/s (${result.prefill_ms.toFixed(1)} ms for ${promptTokens} tokens)`],
       ['decode', `${decodeTokensPerS.toFixed(2)} tokens/s (${result.decode_ms_per_token.toFixed(2)} ms/token, median of ${runs} runs of ${tokens})`],
       ['dispatches / token', String(result.dispatches_per_token)],
+      ['kernel variants', `gemv ${engine.variants.gemv}, matmul ${engine.variants.matmul} (measured at load: ${JSON.stringify(engine.variants.measured, (_, v) => (typeof v === 'number' ? Number(v.toFixed(2)) : v))} ms)`],
       ['weights read / token', `${(result.weight_bytes_per_token / 1e6).toFixed(2)} MB (${result.weight_gb_per_s.toFixed(2)} GB/s achieved)`],
       ['buffers created / decode step', String(result.buffers_created_per_decode_step)],
     ];

@@ -26,7 +26,7 @@ describe('attention matches the CPU reference', async () => {
         let pos0 = 0;
         for (const T of chunks) {
           const q = randomArray(T * 3 * D, r, 2);
-          ctx.device.queue.writeBuffer(qkv, 0, q);
+          ctx.device.queue.writeBuffer(qkv, 0, q as Float32Array<ArrayBuffer>);
           await runOnce(ctx, [d], { pos0, T, rand: 0, writePos: 0 });
           const expected = attentionRef(q, T, pos0, cache, nHead, headDim, nCtx);
           const got = await readF32(ctx.device, out, T * D);

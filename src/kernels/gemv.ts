@@ -5,6 +5,12 @@ import { makeBindGroup, grid1d, ceilDiv, type Binding, type Dispatch, type Kerne
 import { EPILOGUE_CODE, type Epilogue } from './gelu';
 
 export const GEMV_WG = 256;
+/** Workgroup size of the one-thread-per-row variant. */
+export const GEMV_ROW_WG = 64;
+
+/** 'coop': LANES threads per row with a workgroup reduction (GPUs); 'row': a thread per row, no barrier (CPU emulation). */
+export type GemvVariant = 'coop' | 'row';
+export const GEMV_VARIANTS: readonly GemvVariant[] = ['coop', 'row'];
 
 /** Threads per row: enough to cover the row's vec4<u32> chunks once, between 4 and 32 (a power of two). */
 export function gemvLanes(K: number): number {
@@ -28,18 +34,22 @@ export function createGemv(
     y: GPUBuffer;
     yOffset?: number;
     epilogue: Epilogue;
+    variant?: GemvVariant;
   },
 ): Dispatch {
   if (o.kStride % 8 !== 0 || o.kStride < o.K) throw new Error(`${o.label}: kStride ${o.kStride} must be a multiple of 8 and >= K ${o.K}`);
+  const variant = o.variant ?? 'coop';
   const lanes = gemvLanes(o.K);
-  const pipeline = ctx.pipelines.get('gemv', { WG: GEMV_WG, LANES: lanes, EPILOGUE: EPILOGUE_CODE[o.epilogue] });
+  const pipeline = variant === 'coop'
+    ? ctx.pipelines.get('gemv', { WG: GEMV_WG, LANES: lanes, EPILOGUE: EPILOGUE_CODE[o.epilogue] })
+    : ctx.pipelines.get('gemv', { WG: GEMV_ROW_WG, EPILOGUE: EPILOGUE_CODE[o.epilogue] }, 'main_row');
   const params = ctx.pool.uniform(
     `${o.label} params`,
     new Uint32Array([o.N, o.K, o.kStride / 8, o.yOffset ?? 0, o.bias ? 1 : 0, 0, 0, 0]),
   );
-  const wgCount = ceilDiv(o.N, GEMV_WG / lanes);
+  const wgCount = variant === 'coop' ? ceilDiv(o.N, GEMV_WG / lanes) : ceilDiv(o.N, GEMV_ROW_WG);
   return {
-    label: o.label,
+    label: `${o.label} [${variant}]`,
     pipeline,
     bindGroup: makeBindGroup(ctx.device, pipeline, o.label, [params, o.w, o.bias ?? ctx.zeros, o.x, o.y]),
     grid: () => grid1d(wgCount),

@@ -25,8 +25,8 @@ const shapes: Array<[number, number, number, Epilogue]> = [
 describe('linear kernels match the CPU reference', async () => {
   const ctx = await testKernelContext();
   for (const [M, N, K, epilogue] of shapes) {
-    for (const kind of ['gemv', 'matmul'] as const) {
-      if (kind === 'gemv' && M !== 1) continue;
+    for (const kind of ['gemv:coop', 'gemv:row', 'matmul:tiled', 'matmul:row'] as const) {
+      if (kind.startsWith('gemv') && M !== 1) continue;
       it(`${kind} M=${M} N=${N} K=${K} ${epilogue}`, async () => {
         const r = rng(M * 1000 + N * 7 + K);
         const w = randomArray(N * K, r, 0.5); // rows (N, K)
@@ -39,9 +39,9 @@ describe('linear kernels match the CPU reference', async () => {
           const xb = ctx.pool.upload('x', new Float32Array(Math.max(M * K, K + 8)).fill(7).map((v, i) => (i < M * K ? x[i] : v)));
           const yb = ctx.pool.upload('y', y0);
           const bb = ctx.pool.upload('bias', bias);
-          const d = kind === 'gemv'
-            ? createGemv(ctx, { label: 'gemv', w: wm.buffer, N, K, kStride: wm.kStride, bias: bb, x: xb, y: yb, epilogue })
-            : createMatmul(ctx, { label: 'matmul', x: xb, w: wm.buffer, N, K, kStride: wm.kStride, bias: bb, y: yb, epilogue });
+          const d = kind === 'gemv:coop' || kind === 'gemv:row'
+            ? createGemv(ctx, { label: 'gemv', w: wm.buffer, N, K, kStride: wm.kStride, bias: bb, x: xb, y: yb, epilogue, variant: kind === 'gemv:coop' ? 'coop' : 'row' })
+            : createMatmul(ctx, { label: 'matmul', x: xb, w: wm.buffer, N, K, kStride: wm.kStride, bias: bb, y: yb, epilogue, variant: kind === 'matmul:tiled' ? 'tiled' : 'row' });
           await runOnce(ctx, [d], { pos0: 0, T: M, rand: 0, writePos: 0 });
           return readF32(ctx.device, yb, M * N);
         });
@@ -64,8 +64,8 @@ describe('linear kernels match the CPU reference', async () => {
       const yg = ctx.pool.storage('yg', V * 4);
       const ym = ctx.pool.storage('ym', M * V * 4);
       const list = chunks.flatMap((c, i) => [
-        createGemv(ctx, { label: `g${i}`, w: c.binding, N: c.rowCount, K: D, kStride: wm.kStride, x: xb, y: yg, yOffset: c.rowStart, epilogue: 'none' }),
-        createMatmul(ctx, { label: `m${i}`, x: xb, w: c.binding, N: c.rowCount, K: D, kStride: wm.kStride, y: ym, ldy: V, yOffset: c.rowStart, epilogue: 'none' }),
+        createGemv(ctx, { label: `g${i}`, w: c.binding, N: c.rowCount, K: D, kStride: wm.kStride, x: xb, y: yg, yOffset: c.rowStart, epilogue: 'none', variant: i % 2 ? 'row' : 'coop' }),
+        createMatmul(ctx, { label: `m${i}`, x: xb, w: c.binding, N: c.rowCount, K: D, kStride: wm.kStride, y: ym, ldy: V, yOffset: c.rowStart, epilogue: 'none', variant: i % 2 ? 'tiled' : 'row' }),
       ]);
       await runOnce(ctx, list, { pos0: 0, T: M, rand: 0, writePos: 0 });
       return { gemvOut: await readF32(ctx.device, yg, V), matOut: await readF32(ctx.device, ym, M * V), nChunks: chunks.length };

@@ -7,7 +7,7 @@ import { testGpu, gpuCheck, relErr } from '../gpu/testing';
 import { makeTestModel } from './testModel';
 import { parseSafetensors } from './safetensors';
 import { loadGpt2Weights } from './checkpoint';
-import { Gpt2Engine, EngineInputError } from './gpt2';
+import { Gpt2Engine, EngineInputError, type KernelVariants } from './gpt2';
 import { CpuGpt2 } from './reference';
 import { topIds } from '../kernels/sample';
 
@@ -24,13 +24,15 @@ function logitErr(got: ArrayLike<number>, ref: Float32Array): number {
 describe('GPT-2 engine equals the CPU reference', async () => {
   const gpu = await testGpu();
 
-  for (const [layers, heads, embd, vocab, ctx] of [
-    [2, 4, 64, 300, 64],
-    [3, 5, 40, 257, 48], // headDim 8, nEmbd not a multiple of the 64-wide tiles
-  ]) {
-    it(`prefill + 32 decode steps: L=${layers} H=${heads} D=${embd} V=${vocab} C=${ctx}`, async () => {
+  for (const [layers, heads, embd, vocab, ctx, variants] of [
+    [2, 4, 64, 300, 64, { gemv: 'coop', matmul: 'tiled' }],
+    [2, 4, 64, 300, 64, { gemv: 'row', matmul: 'row' }],
+    [3, 5, 40, 257, 48, undefined], // headDim 8, nEmbd not a multiple of the 64-wide tiles; variants measured
+  ] as Array<[number, number, number, number, number, KernelVariants | undefined]>) {
+    it(`prefill + 32 decode steps: L=${layers} H=${heads} D=${embd} V=${vocab} C=${ctx} ${JSON.stringify(variants ?? 'measured')}`, async () => {
       const w = model(layers, heads, embd, vocab, ctx, 7 + layers);
-      const engine = await Gpt2Engine.create(gpu, w);
+      const engine = await Gpt2Engine.create(gpu, w, { variants });
+      if (variants) expect({ gemv: engine.variants.gemv, matmul: engine.variants.matmul }).toEqual(variants);
       const ref = new CpuGpt2(w);
       const prompt = [1, 17, 42, 5, 99, 3, 250];
       await gpuCheck(gpu, 'model', async () => {

@@ -17,8 +17,9 @@ import { encodeDispatches, writeStep, STEP_BYTES, type Dispatch, type KernelCont
 import { uploadMatrix, rowChunks, type PackedMatrix, type RowChunk } from '../kernels/packed';
 import { createEmbed } from '../kernels/embed';
 import { createLayerNorm } from '../kernels/layernorm';
-import { createGemv } from '../kernels/gemv';
-import { createMatmul } from '../kernels/matmul';
+import { createGemv, type GemvVariant } from '../kernels/gemv';
+import { createMatmul, type MatmulVariant } from '../kernels/matmul';
+import { fastestVariant } from '../kernels/autotune';
 import { createAttention } from '../kernels/attention';
 import { createSample, samplerParams, SAMPLE_RESULT_WORDS, MAX_TOP } from '../kernels/sample';
 
@@ -31,6 +32,18 @@ export interface EngineOptions {
   label?: string;
   /** Cap on one binding's bytes (defaults to the device limit); tests lower it to exercise LM-head splitting. */
   maxBindingBytes?: number;
+  /** Force kernel variants instead of measuring them at load. */
+  variants?: Partial<KernelVariants>;
+}
+
+export interface KernelVariants {
+  gemv: GemvVariant;
+  matmul: MatmulVariant;
+}
+
+export interface VariantChoice extends KernelVariants {
+  /** How each candidate timed at load (ms per pass), when measured. */
+  measured: { gemv?: Record<GemvVariant, number>; matmul?: Record<MatmulVariant, number> };
 }
 
 interface LayerGpu {
@@ -63,6 +76,8 @@ export class Gpt2Engine implements Engine {
   /** Bytes of weights a decode step reads (all matrices, the LM head, one wte and one wpe row, LN/bias vectors). */
   readonly weightBytesPerToken: number;
   readonly lmHeadChunks: number;
+  /** Kernel variants in use and, when measured at load, their timings. */
+  variants!: VariantChoice;
   private busy = false;
   private destroyed = false;
 
@@ -152,6 +167,32 @@ export class Gpt2Engine implements Engine {
       lnfB,
     };
 
+    // Variant choice, measured on layer 0's MLP matrices (the largest per layer) unless forced.
+    const l0 = layers[0];
+    const mlp0 = [
+      { name: 'mlp.c_fc', w: l0.fcW, b: l0.fcB, x: bufs.xn, y: bufs.h, epilogue: 'gelu' as const },
+      { name: 'mlp.c_proj', w: l0.fcProjW, b: l0.fcProjB, x: bufs.h, y: bufs.x, epilogue: 'residual' as const },
+    ];
+    const measured: VariantChoice['measured'] = {};
+    let gemvVariant = opts.variants?.gemv;
+    if (!gemvVariant) {
+      const r = await fastestVariant(ctx, (['coop', 'row'] as const).map((variant) => ({
+        variant,
+        list: mlp0.map((m) => createGemv(ctx, { label: `tune ${m.name}`, w: m.w.buffer, N: m.w.rows, K: m.w.cols, kStride: m.w.kStride, bias: m.b, x: m.x, y: m.y, epilogue: m.epilogue, variant })),
+      })), 1);
+      gemvVariant = r.variant;
+      measured.gemv = r.ms;
+    }
+    let matmulVariant = opts.variants?.matmul;
+    if (!matmulVariant) {
+      const r = await fastestVariant(ctx, (['tiled', 'row'] as const).map((variant) => ({
+        variant,
+        list: mlp0.map((m) => createMatmul(ctx, { label: `tune ${m.name}`, x: m.x, w: m.w.buffer, N: m.w.rows, K: m.w.cols, kStride: m.w.kStride, bias: m.b, y: m.y, epilogue: m.epilogue, variant })),
+      })), Math.min(nCtx, 32));
+      matmulVariant = r.variant;
+      measured.matmul = r.ms;
+    }
+
     const embed = createEmbed(ctx, { wte, wteChunks, wpe, tokens: bufs.tokens, x: bufs.x });
     const decode: Dispatch[] = [...embed];
     const prefill: Dispatch[] = [...embed];
@@ -171,10 +212,10 @@ export class Gpt2Engine implements Engine {
         { name: 'mlp.c_proj', w: l.fcProjW, b: l.fcProjB, x: bufs.h, y: bufs.x, epilogue: 'residual' as const },
       ];
       const [qkvV, projV, fcV, fcProjV] = lin.map((m) =>
-        createGemv(ctx, { label: `${n}.${m.name} (gemv)`, w: m.w.buffer, N: m.w.rows, K: m.w.cols, kStride: m.w.kStride, bias: m.b, x: m.x, y: m.y, epilogue: m.epilogue }),
+        createGemv(ctx, { label: `${n}.${m.name} (gemv)`, w: m.w.buffer, N: m.w.rows, K: m.w.cols, kStride: m.w.kStride, bias: m.b, x: m.x, y: m.y, epilogue: m.epilogue, variant: gemvVariant }),
       );
       const [qkvM, projM, fcM, fcProjM] = lin.map((m) =>
-        createMatmul(ctx, { label: `${n}.${m.name} (matmul)`, x: m.x, w: m.w.buffer, N: m.w.rows, K: m.w.cols, kStride: m.w.kStride, bias: m.b, y: m.y, epilogue: m.epilogue }),
+        createMatmul(ctx, { label: `${n}.${m.name} (matmul)`, x: m.x, w: m.w.buffer, N: m.w.rows, K: m.w.cols, kStride: m.w.kStride, bias: m.b, y: m.y, epilogue: m.epilogue, variant: matmulVariant }),
       );
       decode.push(ln1, qkvV, attn, projV, ln2, fcV, fcProjV);
       prefill.push(ln1, qkvM, attn, projM, ln2, fcM, fcProjM);
@@ -182,7 +223,7 @@ export class Gpt2Engine implements Engine {
     // Final LayerNorm of the last row only, the tied LM head over wte's row chunks, then the sampler.
     const lnf = createLayerNorm(ctx, { label: 'ln_f (last row)', nEmbd: D, eps, x: bufs.x, g: lnfG, b: lnfB, y: bufs.xLast, lastRowOnly: true });
     const head = wteChunks.map((c, i) =>
-      createGemv(ctx, { label: `lm_head[${i}]`, w: c.binding, N: c.rowCount, K: D, kStride: wte.kStride, x: bufs.xLast, y: bufs.logits, yOffset: c.rowStart, epilogue: 'none' }),
+      createGemv(ctx, { label: `lm_head[${i}]`, w: c.binding, N: c.rowCount, K: D, kStride: wte.kStride, x: bufs.xLast, y: bufs.logits, yOffset: c.rowStart, epilogue: 'none', variant: gemvVariant }),
     );
     const sample = createSample(ctx, { label: 'sample', vocab: V, logits: bufs.logits, result: bufs.result, tokens: bufs.tokens, params: bufs.samplerParams });
     decode.push(lnf, ...head, sample);
@@ -193,7 +234,9 @@ export class Gpt2Engine implements Engine {
     const weightBytesPerToken = matBytes + wte.bytes + 2 * wte.kStride * 2 + vecBytes;
 
     await device.queue.onSubmittedWorkDone();
-    return new Gpt2Engine(gpu, ctx, pool, bufs, wte, wteChunks, layers, cfg, decode, prefill, weightBytes, weightBytesPerToken, label);
+    const engine = new Gpt2Engine(gpu, ctx, pool, bufs, wte, wteChunks, layers, cfg, decode, prefill, weightBytes, weightBytesPerToken, label);
+    engine.variants = { gemv: gemvVariant, matmul: matmulVariant, measured };
+    return engine;
   }
 
   /** Number of GPU buffers this engine created (all at load). */
@@ -304,7 +347,7 @@ export class Gpt2Engine implements Engine {
     const ctx = { ...this.ctx, pool: tmpPool };
     const lnf = createLayerNorm(ctx, { label: 'ln_f (all rows)', nEmbd: D, eps, x: this.bufs.x, g: this.bufs.lnfG, b: this.bufs.lnfB, y: this.bufs.xn });
     const heads = this.wteChunks.map((c, i) =>
-      createMatmul(ctx, { label: `lm_head[${i}] (all rows)`, x: this.bufs.xn, w: c.binding, N: c.rowCount, K: D, kStride: this.wte.kStride, y: all, ldy: V, yOffset: c.rowStart, epilogue: 'none' }),
+      createMatmul(ctx, { label: `lm_head[${i}] (all rows)`, x: this.bufs.xn, w: c.binding, N: c.rowCount, K: D, kStride: this.wte.kStride, y: all, ldy: V, yOffset: c.rowStart, epilogue: 'none', variant: this.variants.matmul }),
     );
     const nBlocks = this.prefillDispatches.length - (2 + this.wteChunks.length); // minus ln_f, heads, sample
     const list = [...this.prefillDispatches.slice(0, nBlocks), lnf, ...heads];
