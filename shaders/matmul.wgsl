@@ -4,7 +4,7 @@
 // by measurement (see src/kernels/matmul.ts):
 //   main      64 x 64 output tile per workgroup of 16 x 16 threads (4 x 4 outputs each), K in steps
 //             of 16 through workgroup memory: the GPU path.
-//   main_row  one thread per (output column n, 4 rows of X), no workgroup memory and no barrier:
+//   main_row  one thread per (output column n, 8 rows of X), no workgroup memory and no barrier:
 //             the fast path on CPU-emulated adapters, where barriers switch coroutines.
 
 struct Params { M: u32, N: u32, K: u32, kStride8: u32, ldy: u32, yOffset: u32, hasBias: u32, _p: u32 }
@@ -101,32 +101,43 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   }
 }
 
+const ROWS = 8u;   // rows of X per thread in main_row: each W chunk loaded once serves ROWS dot products
+
 fn xAt(m: u32, k: u32, M: u32) -> f32 {
   if (m < M && k < p.K) { return x[m * p.K + k]; }
   return 0.0;
+}
+
+fn x8(m: u32, k: u32, M: u32, vec: bool) -> array<vec4<f32>, 2> {
+  if (vec) {
+    // K % 8 == 0 and m < M: two aligned vec4 loads (the common case).
+    let i = m * p.K + k;
+    return array<vec4<f32>, 2>(vec4<f32>(x[i], x[i + 1u], x[i + 2u], x[i + 3u]), vec4<f32>(x[i + 4u], x[i + 5u], x[i + 6u], x[i + 7u]));
+  }
+  return array<vec4<f32>, 2>(
+    vec4<f32>(xAt(m, k, M), xAt(m, k + 1u, M), xAt(m, k + 2u, M), xAt(m, k + 3u, M)),
+    vec4<f32>(xAt(m, k + 4u, M), xAt(m, k + 5u, M), xAt(m, k + 6u, M), xAt(m, k + 7u, M)));
 }
 
 @compute @workgroup_size(64)
 fn main_row(@builtin(global_invocation_id) gid: vec3<u32>) {
   let M = select(p.M, s.T, p.M == 0u);
   let n = gid.x;
-  let m0 = gid.y * 4u;
+  let m0 = gid.y * ROWS;
   if (n >= p.N || m0 >= M) { return; }
-  var acc = vec4<f32>(0.0);
+  var acc: array<f32, ROWS>;
   let base = n * p.kStride8;
+  let fast = p.K % 8u == 0u && m0 + ROWS <= M;
   for (var c = 0u; c < p.kStride8; c++) {
     let w4 = w[base + c];
     let wa = vec4<f32>(unpack2x16float(w4.x), unpack2x16float(w4.y));
     let wb = vec4<f32>(unpack2x16float(w4.z), unpack2x16float(w4.w));
-    let k = c * 8u;
-    for (var i = 0u; i < 4u; i++) {
-      let m = m0 + i;
-      let xa = vec4<f32>(xAt(m, k, M), xAt(m, k + 1u, M), xAt(m, k + 2u, M), xAt(m, k + 3u, M));
-      let xb = vec4<f32>(xAt(m, k + 4u, M), xAt(m, k + 5u, M), xAt(m, k + 6u, M), xAt(m, k + 7u, M));
-      acc[i] += dot(wa, xa) + dot(wb, xb);
+    for (var i = 0u; i < ROWS; i++) {
+      let xv = x8(m0 + i, c * 8u, M, fast);
+      acc[i] += dot(wa, xv[0]) + dot(wb, xv[1]);
     }
   }
-  for (var i = 0u; i < 4u; i++) {
+  for (var i = 0u; i < ROWS; i++) {
     if (m0 + i < M) { store(m0 + i, n, acc[i]); }
   }
 }

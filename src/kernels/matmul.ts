@@ -6,7 +6,7 @@ import { EPILOGUE_CODE, type Epilogue } from './gelu';
 
 const TILE = 64;
 
-/** 'tiled': 64 x 64 tiles through workgroup memory (GPUs); 'row': a thread per (column, 4 rows), no barrier (CPU emulation). */
+/** 'tiled': 64 x 64 tiles through workgroup memory (GPUs); 'row': a thread per (column, 8 rows), no barrier (CPU emulation). */
 export type MatmulVariant = 'tiled' | 'row';
 export const MATMUL_VARIANTS: readonly MatmulVariant[] = ['tiled', 'row'];
 
@@ -42,6 +42,6 @@ export function createMatmul(
     bindGroup: makeBindGroup(ctx.device, pipeline, o.label, [params, ctx.step, o.x, o.w, o.bias ?? ctx.zeros, o.y]),
     grid: variant === 'tiled'
       ? (T: number) => [ceilDiv(o.N, TILE), ceilDiv(o.M || T, TILE), 1]
-      : (T: number) => [ceilDiv(o.N, 64), ceilDiv(o.M || T, 4), 1],
+      : (T: number) => [ceilDiv(o.N, 64), ceilDiv(o.M || T, 8), 1],
   };
 }
