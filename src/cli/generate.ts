@@ -3,6 +3,7 @@
 
 import { CliError, flag, floatOption, idList, intOption, optionalString, parseOptions, requireString } from './args';
 import { openModel } from './session';
+import { streamDecoder } from '../model/tokenizer';
 
 export const HELP = `usage: npm run -s cli -- generate --model DIR (--prompt TEXT | --ids 1,2,3) --tokens N [--greedy] [--json]
                                   [--temperature T] [--top-k K] [--seed S]
@@ -50,11 +51,14 @@ export async function run(args: string[]): Promise<void> {
     promptIds = givenIds!;
   }
   if (!json && prompt !== undefined) process.stdout.write(prompt);
+  // Streamed text holds back a character split across byte tokens until it is complete.
+  const stream = s.tokenizer ? streamDecoder(s.tokenizer) : null;
   const out = await s.engine.generate(
     promptIds,
     { maxTokens: tokens, greedy, temperature, topK, seed, topLogits: json ? 5 : 0 },
-    json ? undefined : (step) => process.stdout.write(s.tokenizer ? s.tokenizer.decodeToken(step.id) : `${step.index ? ',' : ''}${step.id}`),
+    json ? undefined : (step) => process.stdout.write(stream ? stream.push(step.id) : `${step.index ? ',' : ''}${step.id}`),
   );
+  if (stream && !json) process.stdout.write(stream.flush());
   const text = s.tokenizer ? s.tokenizer.decode(out.ids) : '';
   if (json) {
     const obj = {

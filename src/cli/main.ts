@@ -19,30 +19,18 @@ interface CommandModule {
 }
 
 /**
- * Command -> module path. Imported lazily (and through a variable specifier) so one command's heavy
- * dependencies (Dawn for generate/bench) load only when used, and so every command runs on its own.
+ * Command -> module, imported lazily so one command's heavy dependencies (Dawn for generate/bench)
+ * load only when used.
  */
-const COMMANDS: Record<string, string> = {
-  generate: './generate',
-  bench: './bench',
-  'make-test-model': './makeTestModel',
-  inspect: './inspect',
+const COMMANDS: Record<string, () => Promise<CommandModule>> = {
+  generate: () => import('./generate'),
+  bench: () => import('./bench'),
+  'make-test-model': () => import('./makeTestModel'),
+  inspect: () => import('./inspect'),
 };
 
 async function loadCommand(name: string): Promise<CommandModule> {
-  const specifier = COMMANDS[name];
-  let mod: Partial<CommandModule>;
-  try {
-    mod = (await import(/* @vite-ignore */ specifier)) as Partial<CommandModule>;
-  } catch (e) {
-    const code = (e as { code?: string }).code;
-    if (code === 'ERR_MODULE_NOT_FOUND' && String((e as Error).message).includes(specifier.slice(2))) {
-      throw new Error(`command "${name}" is not available in this checkout (src/cli/${specifier.slice(2)}.ts is missing)`);
-    }
-    throw e;
-  }
-  if (typeof mod.run !== 'function') throw new Error(`src/cli/${specifier.slice(2)}.ts does not export run(args)`);
-  return mod as CommandModule;
+  return COMMANDS[name]();
 }
 
 function oneLine(s: string): string {

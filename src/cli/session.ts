@@ -3,6 +3,7 @@
 import { readModelDir } from '../model/files';
 import { loadGpt2Weights } from '../model/checkpoint';
 import { loadTokenizer, type TextTokenizer } from '../model/tokenizer';
+import { joinSource } from '../model/errors';
 import { acquireNodeGpu } from '../gpu/node';
 import { Gpt2Engine } from '../model/gpt2';
 import type { GpuContext } from '../gpu/device';
@@ -21,7 +22,9 @@ export async function openModel(dir: string): Promise<CliSession> {
   // Files first: a bad model is reported before any GPU work starts.
   const files = await readModelDir(dir);
   const weights = loadGpt2Weights(files.safetensors, files.config);
-  const tokenizer = files.tokenizerJson !== undefined ? await loadTokenizer(files.tokenizerJson) : undefined;
+  const tokenizer = files.tokenizerJson !== undefined
+    ? await loadTokenizer(files.tokenizerJson, { file: joinSource(dir, 'tokenizer.json'), vocabSize: files.config.vocabSize })
+    : undefined;
   const gpu = await acquireNodeGpu({ label: `cli ${dir}` });
   const engine = await Gpt2Engine.create(gpu, weights, { label: dir });
   return { files, gpu, engine, tokenizer, loadMs: performance.now() - t0 };

@@ -22,6 +22,8 @@ export async function nodeGpu(): Promise<GPU> {
     const swiftshader = SWIFTSHADER_ICDS.find((p) => existsSync(p));
     if (!hasGpuNode && swiftshader) process.env.VK_ICD_FILENAMES = swiftshader;
   }
+  // SwiftShader's Vulkan WSI complains on stderr when XDG_RUNTIME_DIR is unset; compute needs no display.
+  process.env.XDG_RUNTIME_DIR ??= (await import('node:os')).tmpdir();
   let mod: { create: (flags: string[]) => GPU; globals: Record<string, unknown> };
   try {
     mod = (await import('webgpu')) as unknown as typeof mod;

@@ -17,7 +17,7 @@ function loadAll(): Record<string, string> {
     const getBuiltin = (process as unknown as { getBuiltinModule: (id: string) => unknown }).getBuiltinModule;
     const fs = getBuiltin('node:fs') as typeof import('node:fs');
     const url = getBuiltin('node:url') as typeof import('node:url');
-    const dir = url.fileURLToPath(new URL('../../shaders/', import.meta.url));
+    const dir = url.fileURLToPath(new URL(/* @vite-ignore */ '../../shaders/', import.meta.url));
     const out: Record<string, string> = {};
     for (const f of fs.readdirSync(dir)) if (f.endsWith('.wgsl')) out[f.slice(0, -5)] = fs.readFileSync(dir + f, 'utf8');
     return out;

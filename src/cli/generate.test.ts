@@ -1,0 +1,84 @@
+// generate and bench as a person runs them (child processes through tsx, Dawn on SwiftShader):
+// the --json fields other tools rely on, greedy determinism, bench's per-token facts, and a
+// machine with no usable WebGPU driver giving a non-zero exit with the reason.
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
+
+function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    execFile(TSX, [join(ROOT, 'src/cli/main.ts'), ...args], { cwd: ROOT, env: { ...process.env, ...env }, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+      done({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+describe('cli generate / bench', () => {
+  let dir = '';
+  let model = '';
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sparse-gpt2-gen-'));
+    model = join(dir, 'm');
+    const r = await cli(['make-test-model', '--out', model, '--layers', '2', '--heads', '2', '--embd', '32', '--vocab', '97', '--ctx', '24', '--seed', '5']);
+    expect(r.code, r.stderr).toBe(0);
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('generate --json prints one object with the documented fields, deterministic when greedy', async () => {
+    const args = ['generate', '--model', model, '--ids', '3,1,4', '--tokens', '6', '--greedy', '--json'];
+    const a = await cli(args);
+    expect(a.code, a.stderr).toBe(0);
+    const out = JSON.parse(a.stdout);
+    expect(Object.keys(out)).toEqual(expect.arrayContaining(['prompt_ids', 'ids', 'text', 'steps', 'prefill_ms', 'decode_ms', 'decode_tokens_per_s']));
+    expect(out.prompt_ids).toEqual([3, 1, 4]);
+    expect(out.ids).toHaveLength(6);
+    expect(out.decode_ms).toHaveLength(5);
+    expect(out.steps).toHaveLength(6);
+    for (const [i, st] of out.steps.entries()) {
+      expect(st.id).toBe(out.ids[i]);
+      expect(st.top).toHaveLength(5);
+      expect(st.top[0][0]).toBe(st.id); // greedy: the chosen id is the best logit
+      for (let j = 1; j < 5; j++) expect(st.top[j][1]).toBeLessThanOrEqual(st.top[j - 1][1]);
+    }
+    expect(out.decode_tokens_per_s).toBeGreaterThan(0);
+    const b = JSON.parse((await cli(args)).stdout);
+    expect(b.ids).toEqual(out.ids);
+  });
+
+  it('generate stops cleanly when the context is full', async () => {
+    const r = await cli(['generate', '--model', model, '--ids', '1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20', '--tokens', '40', '--greedy', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.stop_reason).toBe('context-full');
+    expect(out.ids).toHaveLength(24 - 20 + 1);
+  });
+
+  it('bench --json reports speed and zero buffers created per decode step', async () => {
+    const r = await cli(['bench', '--model', model, '--prompt-tokens', '4', '--tokens', '6', '--runs', '2', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.decode_tokens_per_s).toBeGreaterThan(0);
+    expect(out.prefill_tokens_per_s).toBeGreaterThan(0);
+    // embed + 7 per layer + ln_f + one LM-head chunk + sample
+    expect(out.dispatches_per_token).toBe(1 + 7 * 2 + 1 + 1 + 1);
+    expect(out.buffers_created_per_decode_step).toBe(0);
+    expect(out.weight_bytes_per_token).toBeGreaterThan(0);
+  });
+
+  it('a prompt without tokenizer.json, and a machine without a WebGPU driver, fail with the reason', async () => {
+    const noTok = await cli(['generate', '--model', model, '--prompt', 'hello', '--tokens', '2']);
+    expect(noTok.code).toBe(2);
+    expect(noTok.stderr).toMatch(/no tokenizer\.json; pass token ids with --ids/);
+    const noGpu = await cli(['generate', '--model', model, '--ids', '1', '--tokens', '2'], { VK_ICD_FILENAMES: join(dir, 'no-such-driver.json') });
+    expect(noGpu.code).toBe(1);
+    expect(noGpu.stderr.trimEnd().split('\n').at(-1)).toMatch(/^error: WebGPU is present but no GPU adapter was found/);
+  });
+});
