@@ -1,0 +1,79 @@
+// Block-sparse (BSR) decode matrix-vector product: y[yOffset + r] (op)= sum over the nonzero
+// BLOCK x BLOCK blocks of row-block r / BLOCK of W_block · x_block, + bias[r]. Zero blocks are never
+// read. Layout (GPU row order, rows = outputs): rowPtr[nRowBlocks + 1], colIdx[nnz], values f16 pairs,
+// block b's row i at vec4 index (b * BLOCK + i) * BLOCK / 8. Same epilogues and the same two
+// variants as gemv.wgsl (main: LANES threads per row + one barrier; main_row: a thread per row).
+
+struct Params { N: u32, K: u32, yOffset: u32, hasBias: u32 }
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> rowPtr: array<u32>;
+@group(0) @binding(2) var<storage, read> colIdx: array<u32>;
+@group(0) @binding(3) var<storage, read> w: array<vec4<u32>>;
+@group(0) @binding(4) var<storage, read> bias: array<f32>;
+@group(0) @binding(5) var<storage, read> x: array<vec4<f32>>;   // (K) padded to a multiple of BLOCK
+@group(0) @binding(6) var<storage, read_write> y: array<f32>;
+
+override WG: u32 = 256;
+override LANES: u32 = 32;
+override EPILOGUE: u32 = 0u;
+override BLOCK: u32 = 32u;    // 16, 32 or 64
+
+var<workgroup> red: array<f32, WG>;
+
+fn gelu(v: f32) -> f32 {
+  let u = clamp(0.7978845608028654 * (v + 0.044715 * v * v * v), -15.0, 15.0);
+  return 0.5 * v * (1.0 + tanh(u));
+}
+
+fn dot8(w4: vec4<u32>, xa: vec4<f32>, xb: vec4<f32>) -> f32 {
+  return dot(vec4<f32>(unpack2x16float(w4.x), unpack2x16float(w4.y)), xa) +
+         dot(vec4<f32>(unpack2x16float(w4.z), unpack2x16float(w4.w)), xb);
+}
+
+fn rowDot(row: u32, lane: u32, lanes: u32) -> f32 {
+  let cpb = BLOCK / 8u;                 // vec4<u32> chunks per block row
+  let ri = row % BLOCK;
+  let b0 = rowPtr[row / BLOCK];
+  let nChunks = (rowPtr[row / BLOCK + 1u] - b0) * cpb;
+  var acc = 0.0;
+  for (var j = lane; j < nChunks; j += lanes) {
+    let b = b0 + j / cpb;
+    let c8 = j % cpb;
+    let xi = colIdx[b] * (BLOCK / 4u) + 2u * c8;
+    acc += dot8(w[(b * BLOCK + ri) * cpb + c8], x[xi], x[xi + 1u]);
+  }
+  return acc;
+}
+
+fn store(row: u32, acc: f32) {
+  var v = acc;
+  if (p.hasBias == 1u) { v += bias[row]; }
+  let o = p.yOffset + row;
+  if (EPILOGUE == 1u) { y[o] = gelu(v); }
+  else if (EPILOGUE == 2u) { y[o] = y[o] + v; }
+  else { y[o] = v; }
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let lane = lid % LANES;
+  let row = (wid.y * nwg.x + wid.x) * (WG / LANES) + lid / LANES;
+  var acc = 0.0;
+  if (row < p.N) { acc = rowDot(row, lane, LANES); }
+  red[lid] = acc;
+  workgroupBarrier();
+  if (lane == 0u && row < p.N) {
+    var v = 0.0;
+    for (var j = 0u; j < LANES; j++) { v += red[lid + j]; }
+    store(row, v);
+  }
+}
+
+@compute @workgroup_size(WG)
+fn main_row(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+            @builtin(local_invocation_index) lid: u32) {
+  let row = (wid.y * nwg.x + wid.x) * WG + lid;
+  if (row < p.N) { store(row, rowDot(row, 0u, 1u)); }
+}

@@ -1,0 +1,135 @@
+// Block-sparse (BSR) weights on the GPU and the kernels that read only their nonzero blocks
+// (shaders/bsr_gemv.wgsl for decode, shaders/bsr_matmul.wgsl for prefill). The CPU reference is
+// linearRef on the same matrix with its zeros (./linear): BSR changes the work, not the maths.
+
+import { packF16Pairs } from '../model/f16';
+import type { BufferPool } from '../gpu/buffers';
+import { makeBindGroup, grid1d, ceilDiv, type Dispatch, type KernelContext } from './kernel';
+import { EPILOGUE_CODE, type Epilogue } from './gelu';
+import { gemvLanes, GEMV_WG, GEMV_ROW_WG, type GemvVariant } from './gemv';
+import type { MatmulVariant } from './matmul';
+
+export const BSR_BLOCKS = [16, 32, 64] as const;
+export type BsrBlock = (typeof BSR_BLOCKS)[number];
+
+/** A matrix in GPU row order (rows = outputs) as BSR with square blocks. */
+export interface GpuBsrMatrix {
+  label: string;
+  rows: number;
+  cols: number;
+  block: BsrBlock;
+  nnzBlocks: number;
+  /** Fraction of the ceil(rows/B) x ceil(cols/B) blocks that are stored. */
+  density: number;
+  rowPtr: GPUBuffer;
+  colIdx: GPUBuffer;
+  values: GPUBuffer;
+  /** Bytes of weights (values + indices) a full pass reads. */
+  bytes: number;
+}
+
+export interface BsrHost {
+  rowPtr: Uint32Array;
+  colIdx: Uint32Array;
+  /** f16 pairs; block b's row i at u32 (b * B + i) * B / 2. */
+  values: Uint32Array;
+  nnzBlocks: number;
+  nRowBlocks: number;
+  nColBlocks: number;
+}
+
+/** Blocks of dense (rows, cols) row-major that hold any nonzero, as BSR with f16 values. */
+export function packBsr(dense: Float32Array, rows: number, cols: number, block: number): BsrHost {
+  if (dense.length !== rows * cols) throw new Error(`packBsr: ${dense.length} values for ${rows} x ${cols}`);
+  if (!(BSR_BLOCKS as readonly number[]).includes(block)) throw new Error(`packBsr: block ${block} is not one of ${BSR_BLOCKS.join(', ')}`);
+  const nRowBlocks = Math.ceil(rows / block);
+  const nColBlocks = Math.ceil(cols / block);
+  const rowPtr = new Uint32Array(nRowBlocks + 1);
+  const cols_: number[] = [];
+  for (let rb = 0; rb < nRowBlocks; rb++) {
+    for (let cb = 0; cb < nColBlocks; cb++) {
+      let nz = false;
+      for (let i = rb * block; i < Math.min(rows, (rb + 1) * block) && !nz; i++) {
+        const o = i * cols;
+        for (let k = cb * block; k < Math.min(cols, (cb + 1) * block); k++) if (dense[o + k] !== 0) { nz = true; break; }
+      }
+      if (nz) cols_.push(cb);
+    }
+    rowPtr[rb + 1] = cols_.length;
+  }
+  const nnz = cols_.length;
+  const values = new Uint32Array(Math.max(1, (nnz * block * block) / 2));
+  const row = new Float32Array(block);
+  for (let rb = 0; rb < nRowBlocks; rb++) {
+    for (let b = rowPtr[rb]; b < rowPtr[rb + 1]; b++) {
+      const cb = cols_[b];
+      for (let i = 0; i < block; i++) {
+        row.fill(0);
+        const r = rb * block + i;
+        if (r < rows) for (let k = 0; k < block && cb * block + k < cols; k++) row[k] = dense[r * cols + cb * block + k];
+        values.set(packF16Pairs(row), ((b * block + i) * block) / 2);
+      }
+    }
+  }
+  return { rowPtr, colIdx: new Uint32Array(cols_.length ? cols_ : [0]), values, nnzBlocks: nnz, nRowBlocks, nColBlocks };
+}
+
+export function uploadBsr(pool: BufferPool, label: string, dense: Float32Array, rows: number, cols: number, block: BsrBlock): GpuBsrMatrix {
+  const h = packBsr(dense, rows, cols, block);
+  return {
+    label, rows, cols, block,
+    nnzBlocks: h.nnzBlocks,
+    density: h.nnzBlocks / (h.nRowBlocks * h.nColBlocks),
+    rowPtr: pool.upload(`${label}.rowPtr`, h.rowPtr),
+    colIdx: pool.upload(`${label}.colIdx`, h.colIdx),
+    values: pool.upload(`${label}.values`, h.values),
+    bytes: h.nnzBlocks * block * block * 2 + h.rowPtr.byteLength + h.nnzBlocks * 4,
+  };
+}
+
+/** Fraction of B x B blocks of dense (rows, cols) holding any nonzero. */
+export function blockDensity(dense: Float32Array, rows: number, cols: number, block: number): number {
+  const h = packBsr(dense, rows, cols, block);
+  return h.nnzBlocks / (h.nRowBlocks * h.nColBlocks);
+}
+
+export function createBsrGemv(
+  ctx: KernelContext,
+  o: { label: string; w: GpuBsrMatrix; bias?: GPUBuffer; x: GPUBuffer; y: GPUBuffer; yOffset?: number; epilogue: Epilogue; variant?: GemvVariant },
+): Dispatch {
+  const variant = o.variant ?? 'coop';
+  const lanes = Math.min(gemvLanes(o.w.cols), 32);
+  const common = { EPILOGUE: EPILOGUE_CODE[o.epilogue], BLOCK: o.w.block };
+  const pipeline = variant === 'coop'
+    ? ctx.pipelines.get('bsr_gemv', { ...common, WG: GEMV_WG, LANES: lanes })
+    : ctx.pipelines.get('bsr_gemv', { ...common, WG: GEMV_ROW_WG }, 'main_row');
+  const params = ctx.pool.uniform(`${o.label} params`, new Uint32Array([o.w.rows, o.w.cols, o.yOffset ?? 0, o.bias ? 1 : 0]));
+  const wgCount = variant === 'coop' ? ceilDiv(o.w.rows, GEMV_WG / lanes) : ceilDiv(o.w.rows, GEMV_ROW_WG);
+  return {
+    label: `${o.label} [bsr ${variant}]`,
+    pipeline,
+    bindGroup: makeBindGroup(ctx.device, pipeline, o.label, [params, o.w.rowPtr, o.w.colIdx, o.w.values, o.bias ?? ctx.zeros, o.x, o.y]),
+    grid: () => grid1d(wgCount),
+  };
+}
+
+export function createBsrMatmul(
+  ctx: KernelContext,
+  o: { label: string; x: GPUBuffer; w: GpuBsrMatrix; M?: number; bias?: GPUBuffer; y: GPUBuffer; ldy?: number; yOffset?: number; epilogue: Epilogue; variant?: MatmulVariant },
+): Dispatch {
+  const variant = o.variant ?? 'tiled';
+  const pipeline = ctx.pipelines.get('bsr_matmul', { EPILOGUE: EPILOGUE_CODE[o.epilogue], BLOCK: o.w.block }, variant === 'tiled' ? 'main' : 'main_row');
+  const params = ctx.pool.uniform(
+    `${o.label} params`,
+    new Uint32Array([o.M ?? 0, o.w.rows, o.w.cols, o.ldy ?? o.w.rows, o.yOffset ?? 0, o.bias ? 1 : 0, 0, 0]),
+  );
+  const nRowBlocks = Math.ceil(o.w.rows / o.w.block);
+  return {
+    label: `${o.label} [bsr ${variant}]`,
+    pipeline,
+    bindGroup: makeBindGroup(ctx.device, pipeline, o.label, [params, ctx.step, o.w.rowPtr, o.w.colIdx, o.w.values, o.bias ?? ctx.zeros, o.x, o.y]),
+    grid: variant === 'tiled'
+      ? (T: number) => [nRowBlocks, ceilDiv(o.M || T, 64), 1]
+      : (T: number) => [ceilDiv(o.w.rows, 64), ceilDiv(o.M || T, 8), 1],
+  };
+}
