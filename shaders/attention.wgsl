@@ -1,4 +1,5 @@
-// Causal self-attention for T query rows at positions pos0 .. pos0+T-1, one workgroup per (head, row).
+// Causal self-attention for T query rows at positions pos0 .. pos0+T-1, one workgroup per (head, row),
+// over the listed heads only: a head whose output projection is all zero is never dispatched.
 // Each workgroup first stores its own row's K and V into the KV cache (written in place, allocated
 // once for the whole context). Keys before pos0 come from the cache; keys of the current chunk are
 // read straight from qkv, so no workgroup depends on another's cache write.
@@ -12,6 +13,7 @@ struct Step { pos0: u32, T: u32, rand: f32, writePos: u32 }
 @group(0) @binding(3) var<storage, read_write> kCache: array<f32>; // (nHead, nCtx, headDim)
 @group(0) @binding(4) var<storage, read_write> vCache: array<f32>; // (nHead, nCtx, headDim)
 @group(0) @binding(5) var<storage, read_write> out: array<f32>;    // (T, nEmbd)
+@group(0) @binding(6) var<storage, read> heads: array<u32>;        // heads to run (others are skipped)
 
 override WG: u32 = 64;
 override MAX_CTX: u32 = 1024u;
@@ -24,7 +26,7 @@ var<workgroup> bcast: f32;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let h = wid.x;
+  let h = heads[wid.x];
   let t = wid.y;
   let D = p.nEmbd;
   let hd = p.headDim;

@@ -35,8 +35,21 @@ fn rowDot(row: u32, lane: u32, lanes: u32) -> f32 {
   let cpb = BLOCK / 8u;                 // vec4<u32> chunks per block row
   let ri = row % BLOCK;
   let b0 = rowPtr[row / BLOCK];
-  let nChunks = (rowPtr[row / BLOCK + 1u] - b0) * cpb;
+  let b1 = rowPtr[row / BLOCK + 1u];
   var acc = 0.0;
+  if (lanes == 1u) {
+    // One thread walks the row's blocks: no index arithmetic per chunk beyond the block's base.
+    for (var b = b0; b < b1; b++) {
+      let xi = colIdx[b] * (BLOCK / 4u);
+      let wi = (b * BLOCK + ri) * cpb;
+      for (var c8 = 0u; c8 < cpb; c8++) {
+        acc += dot8(w[wi + c8], x[xi + 2u * c8], x[xi + 2u * c8 + 1u]);
+      }
+    }
+    return acc;
+  }
+  // Lanes stride over the row's (block, chunk) pairs so adjacent lanes read adjacent memory.
+  let nChunks = (b1 - b0) * cpb;
   for (var j = lane; j < nChunks; j += lanes) {
     let b = b0 + j / cpb;
     let c8 = j % cpb;

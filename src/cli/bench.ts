@@ -4,12 +4,18 @@
 
 import { flag, intOption, parseOptions, requireString } from './args';
 import { openModel, median } from './session';
+import { measureCrossover } from './crossover';
+import { acquireNodeGpu } from '../gpu/node';
+import { choice } from './args';
 
 export const HELP = `usage: npm run -s cli -- bench --model DIR [--prompt-tokens P] [--tokens N] [--runs R] [--json]
+       npm run -s cli -- bench --crossover [--embd D] [--block 16|32|64] [--json]
 
 Runs R (default 3) greedy generations of N tokens (default 32) after a P-token prompt (default 32), after one warm-up,
 and reports medians: prefill tokens/s, decode tokens/s, ms per token, dispatches per token, weight bytes read per token,
-and buffers created per decode step.`;
+and buffers created per decode step. decode_ms_blocks / decode_ms_lm_head split a decode step's GPU time (timestamp
+queries, one pass per op) between the transformer blocks and the LM head (final LayerNorm, head, sampler).
+--crossover times the dense and the BSR gemv on an (4D, D) matrix at block densities 1 .. 1/16 and reports where BSR wins.`;
 
 const OPTIONS = {
   model: { type: 'string' },
@@ -17,6 +23,9 @@ const OPTIONS = {
   tokens: { type: 'string' },
   runs: { type: 'string' },
   json: { type: 'boolean' },
+  crossover: { type: 'boolean' },
+  embd: { type: 'string' },
+  block: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -26,11 +35,26 @@ export async function run(args: string[]): Promise<void> {
     process.stdout.write(`${HELP}\n`);
     return;
   }
+  const json = flag(v, 'json');
+  if (flag(v, 'crossover')) {
+    const embd = intOption(v, 'embd', { min: 8, default: 768 })!;
+    const block = Number(choice(v, 'block', ['16', '32', '64'] as const, '32')) as 16 | 32 | 64;
+    if (embd % block !== 0) throw new Error(`bench --crossover: --embd ${embd} must be a multiple of --block ${block}`);
+    const gpu = await acquireNodeGpu({ label: 'crossover' });
+    const r = await measureCrossover(gpu, embd, block);
+    if (json) process.stdout.write(`${JSON.stringify({ adapter: gpu.adapterInfo, ...r, crossover_density: r.crossoverDensity })}\n`);
+    else {
+      process.stdout.write(`gemv ${r.shape.N} x ${r.shape.K}, ${block} x ${block} blocks, on ${gpu.adapterDescription}\n`);
+      process.stdout.write(`kernel | variant | density | ms | GB/s\n`);
+      for (const row of r.rows) process.stdout.write(`${row.kernel} | ${row.variant} | ${row.density} | ${row.ms.toFixed(3)} | ${row.gbPerS.toFixed(3)}\n`);
+      process.stdout.write(`crossover density (BSR faster at or below): ${r.crossoverDensity}\n`);
+    }
+    return;
+  }
   const dir = requireString(v, 'model');
   const promptTokens = intOption(v, 'prompt-tokens', { min: 1, default: 32 })!;
   const tokens = intOption(v, 'tokens', { min: 2, default: 32 })!;
   const runs = intOption(v, 'runs', { min: 1, default: 3 })!;
-  const json = flag(v, 'json');
 
   const s = await openModel(dir);
   const { engine, gpu } = s;
@@ -65,6 +89,16 @@ export async function run(args: string[]): Promise<void> {
     device.createBuffer = original;
   }
   const decodeTokensPerS = median(decodeTps);
+  // GPU time of a decode step split between the blocks and the LM head: one pass per op with
+  // timestamps (or a submit per op without), a few decode positions, medians.
+  const nHeadOps = 2 + engine.lmHeadChunks; // ln_f, head chunks, sample
+  const blocksMs: number[] = [];
+  const headMs: number[] = [];
+  for (let k = 0; k < 5; k++) {
+    const ops = await engine.profileDecodeStep(promptTokens + k);
+    blocksMs.push(ops.slice(0, ops.length - nHeadOps).reduce((a, b) => a + b.ms, 0));
+    headMs.push(ops.slice(ops.length - nHeadOps).reduce((a, b) => a + b.ms, 0));
+  }
   const result = {
     model: dir,
     adapter: gpu.adapterInfo,
@@ -76,6 +110,14 @@ export async function run(args: string[]): Promise<void> {
     prefill_tokens_per_s: (promptTokens * 1000) / median(prefillMs),
     decode_tokens_per_s: decodeTokensPerS,
     decode_ms_per_token: median(msPerToken),
+    decode_ms_blocks: median(blocksMs),
+    decode_ms_lm_head: median(headMs),
+    timing_source: gpu.hasTimestamps ? 'timestamp-query' : 'cpu-wallclock',
+    block_bytes_per_token: engine.blockBytesPerToken,
+    matrices_bsr: engine.matrices.filter((m) => m.kind === 'bsr').length,
+    matrices_dense: engine.matrices.filter((m) => m.kind === 'dense').length,
+    mean_block_density: engine.matrices.reduce((a, m) => a + m.blockDensity, 0) / Math.max(1, engine.matrices.length),
+    active_heads: engine.activeHeads.reduce((a, h) => a + h.length, 0),
     dispatches_per_token: engine.decodeDispatches.length,
     weight_bytes_per_token: engine.weightBytesPerToken,
     weight_gb_per_s: (engine.weightBytesPerToken * decodeTokensPerS) / 1e9,
@@ -92,6 +134,8 @@ export async function run(args: string[]): Promise<void> {
       ['adapter', s.gpu.adapterDescription],
       ['prefill', `${result.prefill_tokens_per_s.toFixed(1)} tokens/s (${result.prefill_ms.toFixed(1)} ms for ${promptTokens} tokens)`],
       ['decode', `${decodeTokensPerS.toFixed(2)} tokens/s (${result.decode_ms_per_token.toFixed(2)} ms/token, median of ${runs} runs of ${tokens})`],
+      ['decode GPU split', `blocks ${result.decode_ms_blocks.toFixed(2)} ms + LM head ${result.decode_ms_lm_head.toFixed(2)} ms (${result.timing_source})`],
+      ['matrices', `${result.matrices_bsr} BSR, ${result.matrices_dense} dense; mean block density ${result.mean_block_density.toFixed(3)}; ${result.active_heads} active heads`],
       ['dispatches / token', String(result.dispatches_per_token)],
       ['kernel variants', `gemv ${engine.variants.gemv}, matmul ${engine.variants.matmul} (measured at load: ${JSON.stringify(engine.variants.measured, (_, v) => (typeof v === 'number' ? Number(v.toFixed(2)) : v))} ms)`],
       ['weights read / token', `${(result.weight_bytes_per_token / 1e6).toFixed(2)} MB (${result.weight_gb_per_s.toFixed(2)} GB/s achieved)`],

@@ -22,7 +22,8 @@ describe('attention matches the CPU reference', async () => {
         const kc = ctx.pool.storage('k', nHead * nCtx * headDim * 4);
         const vc = ctx.pool.storage('v', nHead * nCtx * headDim * 4);
         const out = ctx.pool.storage('out', nCtx * D * 4);
-        const d = createAttention(ctx, { label: 'attn', nHead, headDim, nCtx, qkv, kCache: kc, vCache: vc, out });
+        const heads = ctx.pool.upload('heads', new Uint32Array(Array.from({ length: nHead }, (_, h) => h)));
+        const d = createAttention(ctx, { label: 'attn', nHead, headDim, nCtx, qkv, kCache: kc, vCache: vc, out, heads, nActive: nHead });
         let pos0 = 0;
         for (const T of chunks) {
           const q = randomArray(T * 3 * D, r, 2);
@@ -37,4 +38,29 @@ describe('attention matches the CPU reference', async () => {
       });
     });
   }
+
+  it('runs only the listed heads and leaves the skipped heads\' output untouched', async () => {
+    const [nHead, headDim, nCtx, T] = [4, 16, 8, 3];
+    const D = nHead * headDim;
+    const r = rng(77);
+    const q = randomArray(T * 3 * D, r, 2);
+    const expected = attentionRef(q, T, 0, newKvCacheRef(nHead, nCtx, headDim), nHead, headDim, nCtx);
+    const got = await gpuCheck(ctx.gpu, 'attention subset', async () => {
+      const qkv = ctx.pool.upload('qkv', q);
+      const kc = ctx.pool.storage('k', nHead * nCtx * headDim * 4);
+      const vc = ctx.pool.storage('v', nHead * nCtx * headDim * 4);
+      const out = ctx.pool.upload('out', new Float32Array(T * D).fill(-7));
+      const heads = ctx.pool.upload('heads', new Uint32Array([1, 3]));
+      const d = createAttention(ctx, { label: 'attn', nHead, headDim, nCtx, qkv, kCache: kc, vCache: vc, out, heads, nActive: 2 });
+      await runOnce(ctx, [d], { pos0: 0, T, rand: 0, writePos: 0 });
+      return readF32(ctx.device, out, T * D);
+    });
+    for (let t = 0; t < T; t++) {
+      for (let h = 0; h < nHead; h++) {
+        const sl = (a: Float32Array) => a.subarray(t * D + h * headDim, t * D + (h + 1) * headDim);
+        if (h === 1 || h === 3) expect(relErr(sl(got), sl(expected))).toBeLessThan(1e-5);
+        else expect(Array.from(sl(got)).every((v) => v === -7)).toBe(true);
+      }
+    }
+  });
 });

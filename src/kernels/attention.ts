@@ -6,7 +6,12 @@ const WG = 64;
 
 export function createAttention(
   ctx: KernelContext,
-  o: { label: string; nHead: number; headDim: number; nCtx: number; qkv: GPUBuffer; kCache: GPUBuffer; vCache: GPUBuffer; out: GPUBuffer },
+  o: {
+    label: string; nHead: number; headDim: number; nCtx: number; qkv: GPUBuffer; kCache: GPUBuffer; vCache: GPUBuffer; out: GPUBuffer;
+    /** Indices of the heads to run (u32); the others are skipped and their output slice left untouched. */
+    heads: GPUBuffer;
+    nActive: number;
+  },
 ): Dispatch {
   const limit = ctx.device.limits.maxComputeWorkgroupStorageSize;
   const maxHeadDim = Math.max(32, o.headDim);
@@ -22,8 +27,8 @@ export function createAttention(
   return {
     label: o.label,
     pipeline,
-    bindGroup: makeBindGroup(ctx.device, pipeline, o.label, [params, ctx.step, o.qkv, o.kCache, o.vCache, o.out]),
-    grid: (T: number) => [o.nHead, T, 1],
+    bindGroup: makeBindGroup(ctx.device, pipeline, o.label, [params, ctx.step, o.qkv, o.kCache, o.vCache, o.out, o.heads]),
+    grid: (T: number) => [o.nActive, T, 1],
   };
 }
 

@@ -3,7 +3,7 @@
 // and the per-token discipline (no buffer created while generating).
 
 import { describe, expect, it } from 'vitest';
-import { testGpu, gpuCheck, relErr } from '../gpu/testing';
+import { testGpu, gpuCheck, relErr, rng } from '../gpu/testing';
 import { makeTestModel } from './testModel';
 import { parseSafetensors } from './safetensors';
 import { loadGpt2Weights } from './checkpoint';
@@ -116,5 +116,52 @@ describe('GPT-2 engine equals the CPU reference', async () => {
       device.createBuffer = original;
     }
     engine.destroy();
+  });
+
+  it('block-sparse weights run on BSR kernels, skip dead heads, and equal the reference and the dense kernels', async () => {
+    const B = 16 as const;
+    const [D, H] = [64, 4];
+    const w = model(2, H, D, 300, 48, 21);
+    // Zero about 3/4 of the 16 x 16 blocks of every matrix (HF [in, out] layout), and all of head 2's
+    // output-projection rows in layer 1 (a dead head).
+    const r = rng(5);
+    const zeroBlocks = (a: Float32Array, rows: number, cols: number) => {
+      for (let rb = 0; rb < rows / B; rb++) for (let cb = 0; cb < cols / B; cb++) {
+        if ((r(1) + 1) / 2 < 0.25) continue;
+        for (let i = rb * B; i < rb * B + B; i++) a.fill(0, i * cols + cb * B, i * cols + cb * B + B);
+      }
+    };
+    for (const l of w.layers) {
+      zeroBlocks(l.attnW, D, 3 * D);
+      zeroBlocks(l.attnProjW, D, D);
+      zeroBlocks(l.fcW, D, 4 * D);
+      zeroBlocks(l.fcProjW, 4 * D, D);
+    }
+    w.layers[1].attnProjW.fill(0, 2 * (D / H) * D, 3 * (D / H) * D);
+    const sparse = await Gpt2Engine.create(gpu, w, { block: B, crossoverDensity: 1 });
+    const dense = await Gpt2Engine.create(gpu, w, { block: B, crossoverDensity: 0 });
+    expect(sparse.matrices.every((m) => m.kind === 'bsr')).toBe(true);
+    expect(dense.matrices.every((m) => m.kind === 'dense')).toBe(true);
+    expect(Math.max(...sparse.matrices.map((m) => m.blockDensity))).toBeLessThan(0.5);
+    expect(sparse.activeHeads[1]).not.toContain(2);
+    expect(sparse.weightBytesPerToken).toBeLessThan(dense.weightBytesPerToken);
+    const ref = new CpuGpt2(w);
+    const prompt = [4, 8, 15, 16, 23, 42];
+    await gpuCheck(gpu, 'sparse model', async () => {
+      const gp = await sparse.prefillLogits(prompt);
+      const cp = ref.forward(prompt);
+      for (let t = 0; t < prompt.length; t++) expect(relErr(gp[t], cp[t])).toBeLessThan(1e-3);
+      const a = await sparse.generate(prompt, { maxTokens: 12, greedy: true, topLogits: 5 });
+      const b = await dense.generate(prompt, { maxTokens: 12, greedy: true, topLogits: 5 });
+      expect(a.ids).toEqual(b.ids);
+      for (let i = 0; i < a.steps.length; i++) {
+        for (let j = 0; j < 5; j++) {
+          expect(a.steps[i].top![j][0]).toBe(b.steps[i].top![j][0]);
+          expect(Math.abs(a.steps[i].top![j][1] - b.steps[i].top![j][1])).toBeLessThan(1e-3);
+        }
+      }
+    });
+    sparse.destroy();
+    dense.destroy();
   });
 });

@@ -19,7 +19,12 @@ import { createEmbed } from '../kernels/embed';
 import { createLayerNorm } from '../kernels/layernorm';
 import { createGemv, type GemvVariant } from '../kernels/gemv';
 import { createMatmul, type MatmulVariant } from '../kernels/matmul';
+import { uploadBsr, createBsrGemv, createBsrMatmul, packBsr, type BsrBlock, type GpuBsrMatrix } from '../kernels/bsr';
+import { BSR_CROSSOVER_DENSITY } from '../kernels/crossover';
+import { conv1dToRows } from '../kernels/linear';
+import type { Epilogue } from '../kernels/gelu';
 import { fastestVariant } from '../kernels/autotune';
+import { profileDispatches, type OpTiming } from '../gpu/timing';
 import { createAttention } from '../kernels/attention';
 import { createSample, samplerParams, SAMPLE_RESULT_WORDS, MAX_TOP } from '../kernels/sample';
 
@@ -34,6 +39,24 @@ export interface EngineOptions {
   maxBindingBytes?: number;
   /** Force kernel variants instead of measuring them at load. */
   variants?: Partial<KernelVariants>;
+  /** Block size used to find zero blocks (default: the checkpoint's, else 32). */
+  block?: BsrBlock;
+  /**
+   * A matrix whose block density is at most this runs on the BSR kernels (default: the crossover
+   * measured by `cli bench --crossover`, src/kernels/crossover.ts). 0 forces dense, 1 forces BSR.
+   */
+  crossoverDensity?: number;
+}
+
+/** One weight matrix on the GPU, dense f16 rows or BSR, with the kernels that read it. */
+type LinearWeights = { kind: 'dense'; m: PackedMatrix } | { kind: 'bsr'; m: GpuBsrMatrix };
+
+export interface MatrixInfo {
+  name: string;
+  kind: 'dense' | 'bsr';
+  /** Fraction of nonzero blocks. */
+  blockDensity: number;
+  bytes: number;
 }
 
 export interface KernelVariants {
@@ -48,11 +71,34 @@ export interface VariantChoice extends KernelVariants {
 
 interface LayerGpu {
   ln1G: GPUBuffer; ln1B: GPUBuffer; ln2G: GPUBuffer; ln2B: GPUBuffer;
-  attnW: PackedMatrix; attnB: GPUBuffer;
-  attnProjW: PackedMatrix; attnProjB: GPUBuffer;
-  fcW: PackedMatrix; fcB: GPUBuffer;
-  fcProjW: PackedMatrix; fcProjB: GPUBuffer;
+  attnW: LinearWeights; attnB: GPUBuffer;
+  attnProjW: LinearWeights; attnProjB: GPUBuffer;
+  fcW: LinearWeights; fcB: GPUBuffer;
+  fcProjW: LinearWeights; fcProjB: GPUBuffer;
   kCache: GPUBuffer; vCache: GPUBuffer;
+  /** Heads whose output projection is not all zero (the others contribute nothing and are skipped). */
+  activeHeads: number[];
+  heads: GPUBuffer;
+}
+
+const linearBytes = (l: LinearWeights) => l.m.bytes;
+
+function linearDispatch(
+  ctx: KernelContext,
+  kind: 'gemv' | 'matmul',
+  o: { label: string; w: LinearWeights; bias?: GPUBuffer; x: GPUBuffer; y: GPUBuffer; epilogue: Epilogue },
+  variants: KernelVariants,
+): Dispatch {
+  const { w } = o;
+  if (w.kind === 'bsr') {
+    return kind === 'gemv'
+      ? createBsrGemv(ctx, { label: o.label, w: w.m, bias: o.bias, x: o.x, y: o.y, epilogue: o.epilogue, variant: variants.gemv })
+      : createBsrMatmul(ctx, { label: o.label, x: o.x, w: w.m, bias: o.bias, y: o.y, epilogue: o.epilogue, variant: variants.matmul });
+  }
+  const m = w.m;
+  return kind === 'gemv'
+    ? createGemv(ctx, { label: o.label, w: m.buffer, N: m.rows, K: m.cols, kStride: m.kStride, bias: o.bias, x: o.x, y: o.y, epilogue: o.epilogue, variant: variants.gemv })
+    : createMatmul(ctx, { label: o.label, x: o.x, w: m.buffer, N: m.rows, K: m.cols, kStride: m.kStride, bias: o.bias, y: o.y, epilogue: o.epilogue, variant: variants.matmul });
 }
 
 /** Deterministic uniform stream for the sampler (mulberry32), so seeded sampling is reproducible. */
@@ -78,6 +124,12 @@ export class Gpt2Engine implements Engine {
   readonly lmHeadChunks: number;
   /** Kernel variants in use and, when measured at load, their timings. */
   variants!: VariantChoice;
+  /** Per weight matrix: dense or BSR kernels, block density, bytes. */
+  matrices!: MatrixInfo[];
+  /** Active (not skipped) attention heads per layer. */
+  activeHeads!: number[][];
+  /** Bytes of weights a decode step reads in the transformer blocks (LM head excluded). */
+  blockBytesPerToken!: number;
   private busy = false;
   private destroyed = false;
 
@@ -127,13 +179,29 @@ export class Gpt2Engine implements Engine {
     const wpe = uploadMatrix(pool, `${label}.wpe`, w.wpe, nCtx, D, 'rows-cols');
     const wteChunks = rowChunks(wte, maxBinding, device.limits.minStorageBufferOffsetAlignment);
     if (wpe.bytes > maxBinding) throw new EngineInputError(`${label}: wpe (${wpe.bytes} bytes) exceeds the binding limit ${maxBinding}`);
+    const block: BsrBlock = opts.block ?? ((w as { sparse?: { block?: number } }).sparse?.block as BsrBlock | undefined) ?? 32;
+    const crossover = opts.crossoverDensity ?? BSR_CROSSOVER_DENSITY;
+    const matrices: MatrixInfo[] = [];
     const layers: LayerGpu[] = w.layers.map((l, i) => {
       const n = `${label}.h.${i}`;
-      const mat = (name: string, a: Float32Array, K: number, N: number) => {
-        const m = uploadMatrix(pool, `${n}.${name}`, a, N, K, 'cols-rows');
-        if (m.bytes > maxBinding) throw new EngineInputError(`${n}.${name}: ${m.bytes} bytes exceeds the binding limit ${maxBinding}`);
-        return m;
+      // HF Conv1D (in = K, out = N) -> GPU rows (N, K); BSR when its block density is below the crossover.
+      const mat = (name: string, a: Float32Array, K: number, N: number): LinearWeights => {
+        const rows = conv1dToRows(a, K, N);
+        const host = packBsr(rows, N, K, block);
+        const density = host.nnzBlocks / (host.nRowBlocks * host.nColBlocks);
+        const lw: LinearWeights = density <= crossover
+          ? { kind: 'bsr', m: uploadBsr(pool, `${n}.${name}`, rows, N, K, block) }
+          : { kind: 'dense', m: uploadMatrix(pool, `${n}.${name}`, rows, N, K, 'rows-cols') };
+        if (lw.kind === 'dense' && lw.m.bytes > maxBinding) throw new EngineInputError(`${n}.${name}: ${lw.m.bytes} bytes exceeds the binding limit ${maxBinding}`);
+        matrices.push({ name: `h.${i}.${name}`, kind: lw.kind, blockDensity: density, bytes: lw.m.bytes });
+        return lw;
       };
+      // A head whose rows of the output projection are all zero writes nothing: skip it in attention.
+      const activeHeads: number[] = [];
+      for (let h = 0; h < nHead; h++) {
+        const slice = l.attnProjW.subarray(h * headDim * D, (h + 1) * headDim * D);
+        if (slice.some((v) => v !== 0)) activeHeads.push(h);
+      }
       return {
         ln1G: f32(`h.${i}.ln_1.weight`, l.ln1G), ln1B: f32(`h.${i}.ln_1.bias`, l.ln1B),
         ln2G: f32(`h.${i}.ln_2.weight`, l.ln2G), ln2B: f32(`h.${i}.ln_2.bias`, l.ln2B),
@@ -143,14 +211,18 @@ export class Gpt2Engine implements Engine {
         fcProjW: mat('mlp.c_proj.weight', l.fcProjW, 4 * D, D), fcProjB: f32(`h.${i}.mlp.c_proj.bias`, l.fcProjB),
         kCache: pool.storage(`${n}.kCache (nHead, nCtx, headDim)`, nHead * nCtx * headDim * 4),
         vCache: pool.storage(`${n}.vCache (nHead, nCtx, headDim)`, nHead * nCtx * headDim * 4),
+        activeHeads,
+        heads: pool.upload(`${n}.activeHeads`, new Uint32Array(activeHeads.length ? activeHeads : [0])),
       };
     });
     const lnfG = f32('ln_f.weight', w.lnfG);
     const lnfB = f32('ln_f.bias', w.lnfB);
-    const weightBytes = pool.bytes - layers.length * 2 * nHead * nCtx * headDim * 4 - STEP_BYTES - 64;
+    const vecBytes = (layers.length * (4 * D + 3 * D + D + 4 * D + D) + 2 * D) * 4;
+    const matBytes = layers.reduce((t, l) => t + linearBytes(l.attnW) + linearBytes(l.attnProjW) + linearBytes(l.fcW) + linearBytes(l.fcProjW), 0);
+    const weightBytes = matBytes + wte.bytes + wpe.bytes + vecBytes;
 
     // Activations, sized for a full-context prefill; vectors padded so vec4 reads stay in bounds.
-    const act = (name: string, width: number) => pool.storage(`${label}.${name} (nCtx, ${width})`, Math.max(nCtx * width, width + 8) * 4);
+    const act = (name: string, width: number) => pool.storage(`${label}.${name} (nCtx, ${width})`, Math.max(nCtx * width, width + 72) * 4);
     const bufs = {
       tokens: pool.storage(`${label}.tokens`, (nCtx + 1) * 4),
       x: act('x', D),
@@ -170,15 +242,15 @@ export class Gpt2Engine implements Engine {
     // Variant choice, measured on layer 0's MLP matrices (the largest per layer) unless forced.
     const l0 = layers[0];
     const mlp0 = [
-      { name: 'mlp.c_fc', w: l0.fcW, b: l0.fcB, x: bufs.xn, y: bufs.h, epilogue: 'gelu' as const },
-      { name: 'mlp.c_proj', w: l0.fcProjW, b: l0.fcProjB, x: bufs.h, y: bufs.x, epilogue: 'residual' as const },
+      { label: 'tune mlp.c_fc', w: l0.fcW, bias: l0.fcB, x: bufs.xn, y: bufs.h, epilogue: 'gelu' as const },
+      { label: 'tune mlp.c_proj', w: l0.fcProjW, bias: l0.fcProjB, x: bufs.h, y: bufs.x, epilogue: 'residual' as const },
     ];
     const measured: VariantChoice['measured'] = {};
     let gemvVariant = opts.variants?.gemv;
     if (!gemvVariant) {
       const r = await fastestVariant(ctx, (['coop', 'row'] as const).map((variant) => ({
         variant,
-        list: mlp0.map((m) => createGemv(ctx, { label: `tune ${m.name}`, w: m.w.buffer, N: m.w.rows, K: m.w.cols, kStride: m.w.kStride, bias: m.b, x: m.x, y: m.y, epilogue: m.epilogue, variant })),
+        list: mlp0.map((m) => linearDispatch(ctx, 'gemv', m, { gemv: variant, matmul: 'tiled' })),
       })), 1);
       gemvVariant = r.variant;
       measured.gemv = r.ms;
@@ -187,11 +259,12 @@ export class Gpt2Engine implements Engine {
     if (!matmulVariant) {
       const r = await fastestVariant(ctx, (['tiled', 'row'] as const).map((variant) => ({
         variant,
-        list: mlp0.map((m) => createMatmul(ctx, { label: `tune ${m.name}`, x: m.x, w: m.w.buffer, N: m.w.rows, K: m.w.cols, kStride: m.w.kStride, bias: m.b, y: m.y, epilogue: m.epilogue, variant })),
+        list: mlp0.map((m) => linearDispatch(ctx, 'matmul', m, { gemv: 'coop', matmul: variant })),
       })), Math.min(nCtx, 32));
       matmulVariant = r.variant;
       measured.matmul = r.ms;
     }
+    const chosen: KernelVariants = { gemv: gemvVariant, matmul: matmulVariant };
 
     const embed = createEmbed(ctx, { wte, wteChunks, wpe, tokens: bufs.tokens, x: bufs.x });
     const decode: Dispatch[] = [...embed];
@@ -203,20 +276,17 @@ export class Gpt2Engine implements Engine {
       const ln2 = createLayerNorm(ctx, { label: `${n}.ln_2`, nEmbd: D, eps, x: bufs.x, g: l.ln2G, b: l.ln2B, y: bufs.xn });
       const attn = createAttention(ctx, {
         label: `${n}.attn`, nHead, headDim, nCtx, qkv: bufs.qkv, kCache: l.kCache, vCache: l.vCache, out: bufs.att,
+        heads: l.heads, nActive: l.activeHeads.length,
       });
       // (T, nEmbd) -> (T, 3 nEmbd) -> attention -> (T, nEmbd), added into x; then the MLP the same way.
       const lin = [
-        { name: 'attn.c_attn', w: l.attnW, b: l.attnB, x: bufs.xn, y: bufs.qkv, epilogue: 'none' as const },
-        { name: 'attn.c_proj', w: l.attnProjW, b: l.attnProjB, x: bufs.att, y: bufs.x, epilogue: 'residual' as const },
-        { name: 'mlp.c_fc', w: l.fcW, b: l.fcB, x: bufs.xn, y: bufs.h, epilogue: 'gelu' as const },
-        { name: 'mlp.c_proj', w: l.fcProjW, b: l.fcProjB, x: bufs.h, y: bufs.x, epilogue: 'residual' as const },
+        { label: `${n}.attn.c_attn`, w: l.attnW, bias: l.attnB, x: bufs.xn, y: bufs.qkv, epilogue: 'none' as const },
+        { label: `${n}.attn.c_proj`, w: l.attnProjW, bias: l.attnProjB, x: bufs.att, y: bufs.x, epilogue: 'residual' as const },
+        { label: `${n}.mlp.c_fc`, w: l.fcW, bias: l.fcB, x: bufs.xn, y: bufs.h, epilogue: 'gelu' as const },
+        { label: `${n}.mlp.c_proj`, w: l.fcProjW, bias: l.fcProjB, x: bufs.h, y: bufs.x, epilogue: 'residual' as const },
       ];
-      const [qkvV, projV, fcV, fcProjV] = lin.map((m) =>
-        createGemv(ctx, { label: `${n}.${m.name} (gemv)`, w: m.w.buffer, N: m.w.rows, K: m.w.cols, kStride: m.w.kStride, bias: m.b, x: m.x, y: m.y, epilogue: m.epilogue, variant: gemvVariant }),
-      );
-      const [qkvM, projM, fcM, fcProjM] = lin.map((m) =>
-        createMatmul(ctx, { label: `${n}.${m.name} (matmul)`, x: m.x, w: m.w.buffer, N: m.w.rows, K: m.w.cols, kStride: m.w.kStride, bias: m.b, y: m.y, epilogue: m.epilogue, variant: matmulVariant }),
-      );
+      const [qkvV, projV, fcV, fcProjV] = lin.map((m) => linearDispatch(ctx, 'gemv', m, chosen));
+      const [qkvM, projM, fcM, fcProjM] = lin.map((m) => linearDispatch(ctx, 'matmul', m, chosen));
       decode.push(ln1, qkvV, attn, projV, ln2, fcV, fcProjV);
       prefill.push(ln1, qkvM, attn, projM, ln2, fcM, fcProjM);
     });
@@ -229,13 +299,14 @@ export class Gpt2Engine implements Engine {
     decode.push(lnf, ...head, sample);
     prefill.push(lnf, ...head, sample);
 
-    const matBytes = layers.reduce((s, l) => s + l.attnW.bytes + l.attnProjW.bytes + l.fcW.bytes + l.fcProjW.bytes, 0);
-    const vecBytes = (layers.length * (4 * D + 3 * D + D + 4 * D + D) + 2 * D) * 4;
     const weightBytesPerToken = matBytes + wte.bytes + 2 * wte.kStride * 2 + vecBytes;
 
     await device.queue.onSubmittedWorkDone();
     const engine = new Gpt2Engine(gpu, ctx, pool, bufs, wte, wteChunks, layers, cfg, decode, prefill, weightBytes, weightBytesPerToken, label);
-    engine.variants = { gemv: gemvVariant, matmul: matmulVariant, measured };
+    engine.variants = { ...chosen, measured };
+    engine.matrices = matrices;
+    engine.activeHeads = layers.map((l) => l.activeHeads);
+    engine.blockBytesPerToken = matBytes + (layers.length * (4 * D + 3 * D + D + 4 * D + D)) * 4 + 2 * wte.kStride * 2;
     return engine;
   }
 
@@ -367,6 +438,16 @@ export class Gpt2Engine implements Engine {
     all.destroy();
     tmpPool.destroy();
     return Array.from({ length: T }, (_, t) => flat.subarray(t * V, (t + 1) * V));
+  }
+
+  /**
+   * GPU time of each op of one decode step at position pos (one pass per op, timestamp queries where
+   * the adapter has them): for benchmarks. Uses the KV cache as the last generation left it.
+   */
+  async profileDecodeStep(pos: number): Promise<OpTiming[]> {
+    if (pos < 0 || pos >= this.config.nCtx) throw new EngineInputError(`profileDecodeStep: position ${pos} outside the context`);
+    writeStep(this.gpu.device, this.ctx.step, { pos0: pos, T: 1, rand: 0, writePos: pos + 1 });
+    return profileDispatches(this.gpu.device, this.decodeDispatches, 1, 1);
   }
 
   destroy(): void {
