@@ -14,6 +14,29 @@ export interface SamplingOptions {
   seed?: number;
 }
 
+/** Firing thresholds (see docs/instrumentation.md for the definitions and defaults). */
+export interface ProbeThresholds {
+  /** A head fires when ‖z_h · W_O^h‖₂ / ‖x_l‖₂ ≥ head. */
+  head: number;
+  /** An MLP neuron fires when its post-GELU activation ≥ neuron. */
+  neuron: number;
+  /** An edge between two firing heads is drawn when their composition strength ≥ edge. */
+  edge: number;
+}
+
+/** What fired at one token, computed on the GPU inside the forward pass (probes on). */
+export interface StepProbes {
+  /** a[l, h]: head activity, (nLayer, nHead) row-major. */
+  headActivity: Float32Array;
+  /** Per layer, which of the 4·nEmbd MLP neurons fired: (nLayer, ceil(4·nEmbd / 32)) u32 words, bit i of word i >> 5. */
+  neuronBits: Uint32Array;
+  /** Per layer, fraction of MLP neurons that fired. */
+  neuronFraction: Float32Array;
+  /** Per layer, ‖attention's write into the residual stream‖₂ and ‖the MLP's‖₂. */
+  attnWriteNorm: Float32Array;
+  mlpWriteNorm: Float32Array;
+}
+
 export interface GenerateOptions extends SamplingOptions {
   /** Number of new tokens to generate. */
   maxTokens: number;
@@ -21,6 +44,10 @@ export interface GenerateOptions extends SamplingOptions {
   topLogits?: number;
   /** Aborts the generation between two tokens. */
   signal?: AbortSignal;
+  /** Compute StepProbes for every generated token (default off). */
+  probes?: boolean;
+  /** Thresholds used for neuron firing bitsets (heads and edges are thresholded by the reader). */
+  thresholds?: ProbeThresholds;
 }
 
 /** One generated token. */
@@ -34,6 +61,8 @@ export interface StepResult {
   top?: Array<[number, number]>;
   /** Wall-clock time of this step: submit to readback done. */
   ms: number;
+  /** What fired at the position that produced this token (only with probes on). */
+  probes?: StepProbes;
 }
 
 /** Why a generation ended. */
@@ -59,6 +88,11 @@ export interface Engine {
    * The KV cache is reset first; the prompt is run as one prefill.
    */
   generate(promptIds: number[], opts: GenerateOptions, onStep?: (step: StepResult) => void): Promise<GenerationSummary>;
+  /**
+   * Static composition strength between heads of different layers, c[(l1,h1) -> (l2,h2)], as a
+   * (nLayer·nHead)² row-major matrix (zero unless l1 < l2), computed once on the GPU at first call.
+   */
+  composition?(): Promise<Float32Array>;
   /** Full logits of every prompt position after a prefill from position 0 (tests; reads back T × vocab floats). */
   prefillLogits(ids: number[]): Promise<Float32Array[]>;
   destroy(): void;
