@@ -1,9 +1,20 @@
 // GPT-2 weights in Hugging Face layout: resolves the tensor names (optional "transformer." prefix), checks
 // every tensor against the shapes the config implies before anything is returned, and widens them to f32.
+// The four weight matrices of each block may be stored dense or block-sparse (BSR companions, docs/bsr.md);
+// either way the loaded weights are dense f32. writeGpt2Checkpoint writes both forms, losslessly.
 
+import {
+  BSR_BLOCK_SIZE_KEY, BSR_BLOCK_SIZES, BSR_COL_SUFFIX, BSR_CROW_SUFFIX, BSR_VALUES_SUFFIX, bsrBaseName, bsrBytesToDense,
+  bsrToDense, blockDensity, denseBytesToBsr, hasBsrCompanions, readBsrMatrix, readBsrTensorInfo, SHAPE_KEY_SUFFIX,
+  SPARSE_FORMAT_KEY, type BsrTensorInfo,
+} from './bsr';
 import { parseConfig, type GPT2Config } from './config';
 import { joinSource, ModelFormatError } from './errors';
-import { formatShape, parseSafetensors, type SafetensorsFile, type TensorInfo } from './safetensors';
+import { f32ArrayToBf16Bits, f32ArrayToF16Bits } from './f16';
+import {
+  DTYPE_BYTES, f32Bytes, formatShape, LITTLE_ENDIAN, parseSafetensors, u16Bytes, writeSafetensors, type SafetensorsFile,
+  type TensorInfo, type TensorToWrite,
+} from './safetensors';
 
 export interface LayerWeights {
   ln1G: Float32Array;
@@ -33,6 +44,52 @@ export interface Gpt2Weights {
   layers: LayerWeights[];
   lnfG: Float32Array;
   lnfB: Float32Array;
+  /**
+   * Present when the checkpoint stored some matrices as BSR: the file's block size and, per matrix that came
+   * as BSR (unprefixed HF name, e.g. "h.0.mlp.c_fc.weight"), its block density (stored / all blocks). The
+   * arrays above are dense either way (zeros filled in); engines find the zero blocks themselves.
+   */
+  sparse?: { block: number; matrices: Record<string, number> };
+}
+
+/** Storage dtypes of weights. */
+export type WeightDtype = 'F32' | 'F16' | 'BF16';
+
+/** HF name suffixes (after "h.N.") of the matrices that may be stored as BSR and pruned. */
+export const PRUNABLE_MATRIX_SUFFIXES = ['attn.c_attn.weight', 'attn.c_proj.weight', 'mlp.c_fc.weight', 'mlp.c_proj.weight'] as const;
+
+const PRUNABLE_NAME = /^(?:transformer\.)?h\.\d+\.(?:attn\.c_attn|attn\.c_proj|mlp\.c_fc|mlp\.c_proj)\.weight$/;
+
+/** True for a block's attn.c_attn / attn.c_proj / mlp.c_fc / mlp.c_proj weight (with or without "transformer."). */
+export function isPrunableMatrixName(name: string): boolean {
+  return PRUNABLE_NAME.test(name);
+}
+
+/** One prunable matrix of a model: its HF name, where it sits in Gpt2Weights, and its [in, out] shape. */
+export interface PrunableMatrix {
+  name: string;
+  layer: number;
+  key: 'attnW' | 'attnProjW' | 'fcW' | 'fcProjW';
+  /** Input features (Conv1D rows). */
+  rows: number;
+  /** Output features (Conv1D columns). */
+  cols: number;
+}
+
+/** The 4 · nLayer prunable matrices in checkpoint order. */
+export function prunableMatrices(cfg: GPT2Config): PrunableMatrix[] {
+  const d = cfg.nEmbd;
+  const per: Array<[PrunableMatrix['key'], string, number, number]> = [
+    ['attnW', 'attn.c_attn.weight', d, 3 * d],
+    ['attnProjW', 'attn.c_proj.weight', d, d],
+    ['fcW', 'mlp.c_fc.weight', d, 4 * d],
+    ['fcProjW', 'mlp.c_proj.weight', 4 * d, d],
+  ];
+  const out: PrunableMatrix[] = [];
+  for (let layer = 0; layer < cfg.nLayer; layer++) {
+    for (const [key, suffix, rows, cols] of per) out.push({ name: `h.${layer}.${suffix}`, layer, key, rows, cols });
+  }
+  return out;
 }
 
 /** Which float dtypes a weight may be stored in. */
@@ -78,14 +135,44 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
 }
 
 /**
+ * A resolved checkpoint tensor. For a matrix stored as BSR, name is the matrix name as stored (its
+ * companions are name + ".bsr_*"), dtype is the values' dtype, shape the logical [in, out] shape from
+ * __metadata__, begin/end the values tensor's bytes, and bsr holds the checked indices: read it with
+ * readBsrMatrix, not st.getF32(name) (there is no dense tensor of that name).
+ */
+export type ResolvedTensor = TensorInfo & { bsr?: BsrTensorInfo };
+
+/**
  * Checks that every required tensor is present (with or without the "transformer." prefix), has a float
  * dtype and exactly the expected shape, and that an lm_head.weight, if stored, equals wte (the head is tied).
- * Returns the file's tensor for each unprefixed HF name. Reads no tensor data except for that lm_head check.
+ * The four matrices of each block may instead be stored as BSR companions: those are checked strictly
+ * (indices, dtypes, block size, logical shape; docs/bsr.md). Returns the file's tensor for each unprefixed
+ * HF name. Reads no tensor data except BSR indices (and edge blocks) and that lm_head check.
  */
-export function validateGpt2Tensors(st: SafetensorsFile, cfg: GPT2Config): Map<string, TensorInfo> {
-  const resolved = new Map<string, TensorInfo>();
+export function validateGpt2Tensors(st: SafetensorsFile, cfg: GPT2Config): Map<string, ResolvedTensor> {
+  const resolved = new Map<string, ResolvedTensor>();
   for (const { name, shape } of expectedTensors(cfg)) {
-    const info = st.tensors.get(name) ?? st.tensors.get(`transformer.${name}`);
+    const stored = [name, `transformer.${name}`];
+    let info: ResolvedTensor | undefined = st.tensors.get(name) ?? st.tensors.get(`transformer.${name}`);
+    const sparseName = stored.find((n) => hasBsrCompanions(st, n));
+    if (sparseName !== undefined) {
+      if (!isPrunableMatrixName(name)) {
+        throw new ModelFormatError({
+          file: st.file, tensor: sparseName, code: 'unsupported',
+          problem: 'stored as BSR, but only the attn.c_attn, attn.c_proj, mlp.c_fc and mlp.c_proj weights may be block-sparse',
+          hint: 'store embeddings, LayerNorms and biases dense',
+        });
+      }
+      if (info !== undefined) {
+        throw new ModelFormatError({
+          file: st.file, tensor: info.name, code: 'unsupported',
+          problem: `stored both dense and as BSR companions (${sparseName}${BSR_VALUES_SUFFIX})`,
+          hint: 'keep one form: drop the dense tensor or the three .bsr_* tensors',
+        });
+      }
+      const bsr = readBsrTensorInfo(st, sparseName);
+      info = { name: sparseName, dtype: bsr.valuesInfo.dtype, shape: [bsr.rows, bsr.cols], begin: bsr.valuesInfo.begin, end: bsr.valuesInfo.end, bsr };
+    }
     if (!info) {
       throw new ModelFormatError({
         file: st.file, tensor: name, code: 'missing-tensor',
@@ -102,7 +189,9 @@ export function validateGpt2Tensors(st: SafetensorsFile, cfg: GPT2Config): Map<s
     if (!sameShape(info.shape, shape)) {
       throw new ModelFormatError({
         file: st.file, tensor: info.name, code: 'shape',
-        problem: `shape ${formatShape(shape)} expected from config.json, file has ${formatShape(info.shape)}`,
+        problem: info.bsr
+          ? `BSR logical shape ${formatShape(info.shape)} (__metadata__ "${info.name}${SHAPE_KEY_SUFFIX}") but config.json implies ${formatShape(shape)}`
+          : `shape ${formatShape(shape)} expected from config.json, file has ${formatShape(info.shape)}`,
         hint: info.shape.length === 2 && sameShape([info.shape[1], info.shape[0]], shape)
           ? 'the matrix looks transposed: GPT-2 stores Conv1D weights as [in, out]'
           : undefined,
@@ -139,20 +228,29 @@ function floatsEqual(a: Float32Array, b: Float32Array): boolean {
 }
 
 /**
- * All GPT-2 weights as f32, exactly as stored (F16/BF16 widened). Validation of every tensor happens
- * first, so a bad file throws before any conversion. Extra tensors (HF's h.N.attn.bias mask buffers,
- * a tied lm_head.weight) are ignored. F32 tensors may be views into the file bytes: treat as read-only.
+ * All GPT-2 weights as f32, exactly as stored (F16/BF16 widened; BSR matrices expanded to dense with zeros).
+ * Validation of every tensor happens first, so a bad file throws before any conversion. Extra tensors (HF's
+ * h.N.attn.bias mask buffers, a tied lm_head.weight) are ignored. F32 tensors may be views into the file
+ * bytes: treat as read-only.
  */
 export function loadGpt2Weights(st: SafetensorsFile, config: GPT2Config): Gpt2Weights {
   const resolved = validateGpt2Tensors(st, config);
-  const get = (name: string): Float32Array => st.getF32(resolved.get(name)!.name);
+  const sparse: NonNullable<Gpt2Weights['sparse']> = { block: 0, matrices: {} };
+  const get = (name: string): Float32Array => {
+    const info = resolved.get(name)!;
+    if (!info.bsr) return st.getF32(info.name);
+    const m = readBsrMatrix(st, info.bsr);
+    sparse.block = info.bsr.block;
+    sparse.matrices[name] = blockDensity(m);
+    return bsrToDense(m);
+  };
   const layers: LayerWeights[] = [];
   for (let l = 0; l < config.nLayer; l++) {
     const layer = {} as LayerWeights;
     for (const [key, suffix] of layerSpecs(config)) layer[key] = get(`h.${l}.${suffix}`);
     layers.push(layer);
   }
-  return {
+  const weights: Gpt2Weights = {
     config,
     wte: get('wte.weight'),
     wpe: get('wpe.weight'),
@@ -160,6 +258,146 @@ export function loadGpt2Weights(st: SafetensorsFile, config: GPT2Config): Gpt2We
     lnfG: get('ln_f.weight'),
     lnfB: get('ln_f.bias'),
   };
+  if (sparse.block !== 0) weights.sparse = sparse;
+  return weights;
+}
+
+export interface WriteCheckpointOptions {
+  /** 'bsr' stores every prunable matrix (attn.c_attn, attn.c_proj, mlp.c_fc, mlp.c_proj weights) as BSR. */
+  format: 'dense' | 'bsr';
+  /** BSR block size (16, 32 or 64); required for 'bsr'. */
+  block?: number;
+  /**
+   * Storage dtype, for a Gpt2Weights source only (default F32): one for all tensors or per unprefixed HF
+   * name. A SafetensorsFile source always keeps each tensor's own dtype.
+   */
+  dtype?: WeightDtype | ((name: string) => WeightDtype);
+  /**
+   * __metadata__ to write. Default: a file source's own metadata; {"format": "pt"} for weights. Sparse keys
+   * (sparse_format, bsr_block_size, "<matrix>.shape") are removed from it and, for 'bsr', appended anew.
+   */
+  metadata?: Record<string, string>;
+}
+
+/** Dense tensors in output order: HF name (as it will be written), dtype, shape, little-endian bytes. */
+type DenseEntry = TensorToWrite;
+
+/** Little-endian bytes of an I32 array. */
+function i32Bytes(a: Int32Array): Uint8Array {
+  if (LITTLE_ENDIAN) return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  const out = new Uint8Array(a.byteLength);
+  const dv = new DataView(out.buffer);
+  a.forEach((v, i) => dv.setInt32(4 * i, v, true));
+  return out;
+}
+
+function encodeF32(a: Float32Array, dtype: WeightDtype): Uint8Array {
+  if (dtype === 'F32') return f32Bytes(a);
+  return u16Bytes(dtype === 'F16' ? f32ArrayToF16Bits(a) : f32ArrayToBf16Bits(a));
+}
+
+/** The tensors of weights in expectedTensors order, encoded. */
+function entriesOfWeights(w: Gpt2Weights, dtypeOf: (name: string) => WeightDtype): DenseEntry[] {
+  const cfg = w.config;
+  const arrays = new Map<string, Float32Array>([['wte.weight', w.wte], ['wpe.weight', w.wpe], ['ln_f.weight', w.lnfG], ['ln_f.bias', w.lnfB]]);
+  w.layers.forEach((layer, l) => {
+    for (const [key, suffix] of layerSpecs(cfg)) arrays.set(`h.${l}.${suffix}`, layer[key]);
+  });
+  return expectedTensors(cfg).map(({ name, shape }) => {
+    const a = arrays.get(name);
+    const n = shape.reduce((x, y) => x * y, 1);
+    if (!a || a.length !== n) throw new RangeError(`writeGpt2Checkpoint: ${name} needs ${n} values (${formatShape(shape)}), got ${a?.length}`);
+    const dtype = dtypeOf(name);
+    if (!WEIGHT_DTYPES.has(dtype)) throw new RangeError(`writeGpt2Checkpoint: dtype must be F32, F16 or BF16 (got ${String(dtype)} for ${name})`);
+    return { name, dtype, shape, data: encodeF32(a, dtype) };
+  });
+}
+
+/**
+ * The tensors of a file in header order with every BSR matrix reassembled to dense bytes (bit for bit, in
+ * the values' dtype) at the place of its first companion. Returns also the names that were BSR.
+ */
+function entriesOfFile(st: SafetensorsFile): { entries: DenseEntry[]; wasBsr: string[] } {
+  const entries: DenseEntry[] = [];
+  const wasBsr: string[] = [];
+  const done = new Set<string>();
+  for (const t of st.tensors.values()) {
+    const base = bsrBaseName(t.name);
+    if (base === undefined) {
+      entries.push({ name: t.name, dtype: t.dtype, shape: t.shape, data: st.bytes(t.name) });
+      continue;
+    }
+    if (done.has(base)) continue;
+    done.add(base);
+    const info = readBsrTensorInfo(st, base);
+    const size = DTYPE_BYTES[info.valuesInfo.dtype];
+    const data = bsrBytesToDense({ crow: info.crow, col: info.col, values: st.bytes(info.valuesInfo.name).slice() }, info.rows, info.cols, info.block, size);
+    entries.push({ name: base, dtype: info.valuesInfo.dtype, shape: [info.rows, info.cols], data });
+    wasBsr.push(base);
+  }
+  return { entries, wasBsr };
+}
+
+/** True for a metadata key this writer manages for BSR matrices. */
+function isSparseKey(key: string, matrices: ReadonlySet<string>): boolean {
+  if (key === SPARSE_FORMAT_KEY || key === BSR_BLOCK_SIZE_KEY) return true;
+  return key.endsWith(SHAPE_KEY_SUFFIX) && matrices.has(key.slice(0, -SHAPE_KEY_SUFFIX.length));
+}
+
+/**
+ * A complete model.safetensors for GPT-2 weights or for an existing checkpoint file, dense or with every
+ * prunable matrix as BSR. From a file the conversion is lossless and deterministic: dtypes, tensor order
+ * and metadata are kept, a BSR matrix's companions (crow, col, values) take the place of its dense tensor
+ * and vice versa, and the sparse metadata keys are removed and appended in tensor order; so dense → bsr →
+ * dense and bsr → dense → bsr reproduce this writer's bytes exactly. A BSR block is stored iff any of its
+ * elements has a nonzero bit pattern.
+ */
+export function writeGpt2Checkpoint(source: Gpt2Weights | SafetensorsFile, opts: WriteCheckpointOptions): Uint8Array<ArrayBuffer> {
+  if (opts.format !== 'dense' && opts.format !== 'bsr') throw new RangeError(`writeGpt2Checkpoint: format must be dense or bsr (got ${String(opts.format)})`);
+  const block = opts.block;
+  if (opts.format === 'bsr' && !(BSR_BLOCK_SIZES as readonly unknown[]).includes(block)) {
+    throw new RangeError(`writeGpt2Checkpoint: block must be one of ${BSR_BLOCK_SIZES.join(', ')} for bsr (got ${String(block)})`);
+  }
+  let entries: DenseEntry[];
+  let wasBsr: string[] = [];
+  let metadata: Record<string, string>;
+  if ('tensors' in source) {
+    if (opts.dtype !== undefined) throw new RangeError('writeGpt2Checkpoint: dtype applies to Gpt2Weights sources; a file keeps its own dtypes');
+    ({ entries, wasBsr } = entriesOfFile(source));
+    metadata = opts.metadata ?? source.metadata;
+  } else {
+    const dtype = opts.dtype ?? 'F32';
+    entries = entriesOfWeights(source, typeof dtype === 'function' ? dtype : () => dtype);
+    metadata = opts.metadata ?? { format: 'pt' };
+  }
+  const toBsr = (e: DenseEntry): boolean =>
+    opts.format === 'bsr' && isPrunableMatrixName(e.name) && e.shape.length === 2 && WEIGHT_DTYPES.has(e.dtype);
+  const matrices = new Set<string>([...wasBsr, ...entries.filter((e) => isPrunableMatrixName(e.name)).map((e) => e.name)]);
+  const meta: Record<string, string> = {};
+  for (const [k, v] of Object.entries(metadata)) if (!isSparseKey(k, matrices)) meta[k] = v;
+
+  const out: TensorToWrite[] = [];
+  const shapes: Array<[string, string]> = [];
+  for (const e of entries) {
+    if (!toBsr(e)) {
+      out.push(e);
+      continue;
+    }
+    const [rows, cols] = e.shape;
+    const b = denseBytesToBsr(e.data, rows, cols, block!, DTYPE_BYTES[e.dtype]);
+    out.push(
+      { name: e.name + BSR_CROW_SUFFIX, dtype: 'I32', shape: [b.crow.length], data: i32Bytes(b.crow) },
+      { name: e.name + BSR_COL_SUFFIX, dtype: 'I32', shape: [b.col.length], data: i32Bytes(b.col) },
+      { name: e.name + BSR_VALUES_SUFFIX, dtype: e.dtype, shape: [b.col.length, block!, block!], data: b.values },
+    );
+    shapes.push([e.name + SHAPE_KEY_SUFFIX, JSON.stringify([rows, cols])]);
+  }
+  if (shapes.length > 0) {
+    meta[SPARSE_FORMAT_KEY] = 'bsr';
+    meta[BSR_BLOCK_SIZE_KEY] = String(block);
+    for (const [k, v] of shapes) meta[k] = v;
+  }
+  return writeSafetensors(out, meta);
 }
 
 export interface ModelFiles {
