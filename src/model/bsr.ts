@@ -298,7 +298,8 @@ export function fileBsrBlockSize(st: SafetensorsFile, forTensor: string): BsrBlo
   }
   const raw = st.metadata[BSR_BLOCK_SIZE_KEY];
   const block = Number(raw);
-  if (raw === undefined || !/^[0-9]+$/.test(raw) || !(BSR_BLOCK_SIZES as readonly number[]).includes(block)) {
+  if (raw === undefined) fail(`__metadata__ has no "${BSR_BLOCK_SIZE_KEY}" (one of ${BSR_BLOCK_SIZES.join(', ')})`);
+  if (!/^[0-9]+$/.test(raw) || !(BSR_BLOCK_SIZES as readonly number[]).includes(block)) {
     fail(`__metadata__ "${BSR_BLOCK_SIZE_KEY}" must be one of ${BSR_BLOCK_SIZES.join(', ')} (got ${JSON.stringify(raw)})`);
   }
   return block as BsrBlockSize;
