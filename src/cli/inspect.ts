@@ -1,6 +1,8 @@
 // `inspect`: what a model directory holds: config, parameter count, bytes, and for every tensor its
-// dtype, shape, size and density (fraction of nonzero elements; block-sparse models show below 1).
+// dtype, shape, size and density (fraction of nonzero elements; block-sparse models show below 1), plus
+// for BSR checkpoints the block size and each BSR matrix's block density.
 
+import { validateGpt2Tensors } from '../model/checkpoint';
 import { parameterCount, type GPT2Config } from '../model/config';
 import { readModelDir } from '../model/files';
 import { DTYPE_BYTES, elementCount, formatShape, LITTLE_ENDIAN, type SafetensorsFile, type TensorInfo } from '../model/safetensors';
@@ -9,10 +11,13 @@ import { flag, parseOptions, requireString } from './args';
 export const HELP = `usage: npm run -s cli -- inspect --model DIR [--json]
 
 Validates DIR (config.json, model.safetensors, optional tokenizer.json) and prints the config, parameter
-count, file size, and each tensor's dtype, shape, bytes and density (fraction of nonzero elements).
+count, file size, and each tensor's dtype, shape, bytes and density (fraction of nonzero elements). For a
+block-sparse (BSR) checkpoint it also lists each BSR matrix's logical shape and block density.
 
   --model DIR   model directory
-  --json        one JSON object: {"model", "config", "parameters", "bytes", "tensors": [{"name", "dtype", "shape", "bytes", "density"}]}`;
+  --json        one JSON object: {"model", "config", "parameters", "bytes", "format": "dense"|"bsr",
+                "tensors": [{"name", "dtype", "shape", "bytes", "density"}],
+                "sparse": null | {"block", "matrices": [{"name", "shape", "blocks", "total_blocks", "block_density"}]}}`;
 
 const OPTIONS = {
   model: { type: 'string' },
@@ -61,12 +66,29 @@ export interface InspectTensor {
   density: number | null;
 }
 
+/** One matrix stored as BSR. */
+export interface InspectSparseMatrix {
+  /** Matrix name as stored (its companions are name + ".bsr_*"). */
+  name: string;
+  /** Logical [in, out] shape. */
+  shape: number[];
+  /** Stored blocks. */
+  blocks: number;
+  total_blocks: number;
+  /** blocks / total_blocks. */
+  block_density: number;
+}
+
 export interface InspectReport {
   model: string;
   config: Record<string, number>;
   parameters: number;
   bytes: number;
+  /** "bsr" when any matrix is stored block-sparse (always set by inspectModel). */
+  format?: 'dense' | 'bsr';
   tensors: InspectTensor[];
+  /** BSR checkpoints: block size and per-matrix block density; null for dense (always set by inspectModel). */
+  sparse?: { block: number; matrices: InspectSparseMatrix[] } | null;
 }
 
 function hfConfigFields(cfg: GPT2Config): Record<string, number> {
@@ -88,12 +110,23 @@ export async function inspectModel(dir: string): Promise<InspectReport> {
     const n = elementCount(t.shape);
     return { name: t.name, dtype: t.dtype, shape: t.shape, bytes: t.end - t.begin, density: n === 0 ? null : countNonzero(st, t) / n };
   });
+  const matrices: InspectSparseMatrix[] = [];
+  let block = 0;
+  for (const info of validateGpt2Tensors(st, files.config).values()) {
+    if (!info.bsr) continue;
+    block = info.bsr.block;
+    const total = Math.ceil(info.bsr.rows / block) * Math.ceil(info.bsr.cols / block);
+    const blocks = info.bsr.col.length;
+    matrices.push({ name: info.name, shape: info.shape, blocks, total_blocks: total, block_density: total === 0 ? 1 : blocks / total });
+  }
   return {
     model: dir,
     config: hfConfigFields(files.config),
     parameters: parameterCount(files.config),
     bytes: st.raw.byteLength,
+    format: matrices.length > 0 ? 'bsr' : 'dense',
     tensors,
+    sparse: matrices.length > 0 ? { block, matrices } : null,
   };
 }
 
@@ -112,6 +145,7 @@ export function formatReport(r: InspectReport): string {
       ['config', Object.entries(r.config).map(([k, v]) => `${k}=${v}`).join(' ')],
       ['parameters', num(r.parameters)],
       ['bytes', `${num(r.bytes)} (model.safetensors)`],
+      ...(r.format ? [['format', r.sparse ? `bsr (${r.sparse.block}×${r.sparse.block} blocks)` : r.format]] : []),
     ],
     [false, false],
   );
@@ -119,7 +153,15 @@ export function formatReport(r: InspectReport): string {
   for (const t of r.tensors) {
     rows.push([t.name, t.dtype, formatShape(t.shape), num(t.bytes), t.density === null ? '-' : t.density.toFixed(4)]);
   }
-  return `${head}\n\n${table(rows, [false, false, false, true, true])}`;
+  let out = `${head}\n\n${table(rows, [false, false, false, true, true])}`;
+  if (r.sparse) {
+    const sparse = [['bsr matrix', 'shape', 'blocks', 'block density']];
+    for (const m of r.sparse.matrices) {
+      sparse.push([m.name, formatShape(m.shape), `${num(m.blocks)}/${num(m.total_blocks)}`, m.block_density.toFixed(4)]);
+    }
+    out += `\n\n${table(sparse, [false, false, true, true])}`;
+  }
+  return out;
 }
 
 export async function run(args: string[]): Promise<void> {

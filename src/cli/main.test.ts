@@ -47,7 +47,9 @@ describe('cli', () => {
     const r = await cli('inspect', '--model', out, '--json');
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout);
-    expect(Object.keys(report)).toEqual(['model', 'config', 'parameters', 'bytes', 'tensors']);
+    expect(Object.keys(report)).toEqual(['model', 'config', 'parameters', 'bytes', 'format', 'tensors', 'sparse']);
+    expect(report.format).toBe('dense');
+    expect(report.sparse).toBeNull();
     expect(report.model).toBe(out);
     expect(report.config).toEqual({ n_layer: 2, n_head: 2, n_embd: 8, n_positions: 16, vocab_size: 30, layer_norm_epsilon: 1e-5 });
     expect(report.parameters).toBe(parameterCount(parseConfig(config)));

@@ -11,6 +11,8 @@ commands:
   make-test-model  --out DIR --layers L --heads H --embd D --vocab V --ctx C --seed S [--dtype F32|F16|BF16]
                    --out DIR --preset gpt2-124m [--seed S]
   inspect          --model DIR [--json]
+  convert          --model DIR --to dense|bsr [--block B] --out DIR
+  prune            --model DIR --density 0.125 --block 32 [--method magnitude|activation] [--calibration FILE] --out DIR
 
 Run \`npm run -s cli -- <command> --help\` for a command's options.`;
 
@@ -27,6 +29,8 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   bench: () => import('./bench'),
   'make-test-model': () => import('./makeTestModel'),
   inspect: () => import('./inspect'),
+  convert: () => import('./convert'),
+  prune: () => import('./prune'),
 };
 
 async function loadCommand(name: string): Promise<CommandModule> {
