@@ -33,6 +33,8 @@ export interface GridView {
   edges: Uint16Array;
   neuronBits: Uint32Array;
   neuronFraction: Float32Array;
+  /** a[l·nHead + h] behind the firing bits (tooltips, exports); absent when only the bits are known. */
+  headActivity?: Float32Array;
 }
 
 /** The seed picture's palette: firing = white with a black outline, silent = light gray, edges thin gray. */
@@ -86,6 +88,7 @@ export function gridView(shape: GridShape, frame: GridFrame, candidates: EdgeCan
     edges: candidates ? drawnEdges(candidates, headFiring) : new Uint16Array(0),
     neuronBits: frame.neuronBits,
     neuronFraction: frame.neuronFraction,
+    headActivity: frame.headActivity,
   };
 }
 
@@ -224,4 +227,14 @@ export function paintNeuronStrip(
     rgba[p + 3] = 255;
   }
   return on;
+}
+
+/** The node under a point (CSS pixels in the heads canvas), or null between nodes. */
+export function nodeAt(shape: Pick<GridShape, 'nLayer' | 'nHead'>, layout: GridLayout, x: number, y: number): number | null {
+  const head = Math.round((x - layout.x0) / layout.pitch);
+  const layer = Math.round((y - layout.y0) / layout.pitch);
+  if (head < 0 || head >= shape.nHead || layer < 0 || layer >= shape.nLayer) return null;
+  const dx = x - (layout.x0 + head * layout.pitch);
+  const dy = y - (layout.y0 + layer * layout.pitch);
+  return dx * dx + dy * dy <= (layout.radius + 2) ** 2 ? layer * shape.nHead + head : null;
 }

@@ -1,0 +1,385 @@
+// <sg-activation-grid>: the seed picture for one model at one token. Heads on a canvas (layers as rows top to
+// bottom beside a "Layers" arrow pointing down, heads as columns; firing = white with a black outline, silent
+// = light gray; thin gray edges between firing heads of different layers) and, beside each layer's row, a
+// bitmap strip of its MLP neurons with the fraction firing. Display only: it paints the GridView it is given
+// (grid-model.ts computes it). Painting is batched to one requestAnimationFrame and skipped while the grid is
+// off screen or hidden, so a token costs the engine nothing but a property set.
+
+import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
+import { customElement, property, query } from 'lit/decorators.js';
+import {
+  describeGrid,
+  gridDrawing,
+  gridLayout,
+  gridStyle,
+  nodeAt,
+  paintNeuronStrip,
+  stripShape,
+  type GridLayout,
+  type GridShape,
+  type GridView,
+  type StripShape,
+} from './grid-model';
+import { theme } from './theme';
+
+/** Largest heads canvas, CSS pixels: 12 × 12 heads get a 25 px pitch. */
+const MAX_GRID_PX = 300;
+/** Widest neuron strip, CSS pixels (GPT-2 124M's 3072 neurons fit at 1 px each). */
+const MAX_STRIP_PX = 160;
+/** Room right of the strips for the firing fraction ("100%"). */
+const FRACTION_PX = 38;
+
+function percent(f: number): string {
+  return `${(100 * f).toFixed(f > 0 && f < 0.1 ? 1 : 0)}%`;
+}
+
+@customElement('sg-activation-grid')
+export class ActivationGrid extends LitElement {
+  static override styles = [
+    theme,
+    css`
+      :host {
+        display: block;
+      }
+      :host([hidden]) {
+        display: none;
+      }
+      figure {
+        margin: 0;
+        display: grid;
+        grid-template-columns: auto auto auto;
+        grid-template-areas: 'arrow heads neurons' '. caption caption';
+        column-gap: 0.55rem;
+        row-gap: 0.35rem;
+        align-items: start;
+        justify-content: start;
+      }
+      .arrow {
+        grid-area: arrow;
+        display: flex;
+        flex-direction: column;
+        align-items: center;
+        gap: 0.3rem;
+        height: 100%;
+        font-size: 0.82rem;
+        font-weight: 600;
+        color: var(--sg-fg);
+      }
+      .arrow span {
+        writing-mode: vertical-rl;
+        transform: rotate(180deg);
+        letter-spacing: 0.02em;
+      }
+      .arrow .shaft {
+        flex: 1 1 auto;
+        width: 2px;
+        min-height: 16px;
+        margin-bottom: -2px;
+        background: currentColor;
+      }
+      .arrow .head {
+        width: 11px;
+        height: 9px;
+        flex: none;
+      }
+      canvas {
+        display: block;
+      }
+      .heads {
+        grid-area: heads;
+        cursor: crosshair;
+      }
+      .neurons {
+        grid-area: neurons;
+      }
+      figcaption {
+        grid-area: caption;
+        display: flex;
+        flex-wrap: wrap;
+        justify-content: space-between;
+        gap: 0.2rem 1rem;
+        font-size: 0.85rem;
+        font-variant-numeric: tabular-nums;
+        color: var(--sg-muted);
+      }
+    `,
+  ];
+
+  /** The panel's title: the grid is named "<label> activation grid". */
+  @property() label = '';
+  /** Layers, heads and width of the model; nothing is drawn without it. */
+  @property({ attribute: false }) shape: GridShape | null = null;
+  /** What fired at the token shown; null = no probe data (all heads drawn silent). */
+  @property({ attribute: false }) view: GridView | null = null;
+  /** A short note after the description, e.g. which token is shown ("token 7 of 32"). */
+  @property() note = '';
+
+  @query('canvas.heads') private headsCanvas!: HTMLCanvasElement;
+  @query('canvas.neurons') private neuronsCanvas!: HTMLCanvasElement;
+
+  /** Milliseconds the last paint took (heads, edges and neuron strips), for the cost checks. */
+  lastPaintMs = 0;
+  /** Paints done since the element was created (a token shown while off screen is not painted). */
+  paintCount = 0;
+
+  private layout: GridLayout | null = null;
+  private strip: StripShape | null = null;
+  private frame = 0;
+  private onScreen = false;
+  private dirty = true;
+  private observer: IntersectionObserver | null = null;
+  /** Offscreen bitmap of every layer's strip stacked (cols × nLayer·rows), scaled up by one drawImage each. */
+  private stripBitmap: HTMLCanvasElement | null = null;
+  private stripPixels: ImageData | null = null;
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    this.observer = new IntersectionObserver((entries) => {
+      this.onScreen = entries[entries.length - 1]!.isIntersecting;
+      if (this.onScreen && this.dirty) this.schedulePaint();
+    });
+    this.observer.observe(this);
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.observer?.disconnect();
+    this.observer = null;
+    if (this.frame) cancelAnimationFrame(this.frame);
+    this.frame = 0;
+  }
+
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    if (changed.has('shape')) {
+      const s = this.shape;
+      this.layout = s ? gridLayout(s, MAX_GRID_PX, MAX_GRID_PX) : null;
+      this.strip = s && this.layout ? stripShape(s, this.layout.pitch - 4, MAX_STRIP_PX) : null;
+      this.stripBitmap = null;
+    }
+  }
+
+  protected override updated(changed: PropertyValues<this>): void {
+    if (changed.has('shape')) this.sizeCanvases();
+    if (changed.has('shape') || changed.has('view')) {
+      this.dirty = true;
+      this.schedulePaint();
+    }
+  }
+
+  private sizeCanvases(): void {
+    const dpr = globalThis.devicePixelRatio || 1;
+    const size = (canvas: HTMLCanvasElement, w: number, h: number) => {
+      canvas.style.width = `${w}px`;
+      canvas.style.height = `${h}px`;
+      canvas.width = Math.round(w * dpr);
+      canvas.height = Math.round(h * dpr);
+    };
+    if (!this.layout || !this.strip || !this.headsCanvas) return;
+    size(this.headsCanvas, this.layout.width, this.layout.height);
+    size(this.neuronsCanvas, this.strip.cols * this.strip.cell + FRACTION_PX, this.layout.height);
+  }
+
+  /** One paint per animation frame at most, and none while off screen (it happens on coming back). */
+  private schedulePaint(): void {
+    if (!this.onScreen || this.frame) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = 0;
+      if (!this.onScreen || !this.dirty) return;
+      this.dirty = false;
+      const t0 = performance.now();
+      this.paint();
+      this.lastPaintMs = performance.now() - t0;
+      this.paintCount++;
+    });
+  }
+
+  private paint(): void {
+    const shape = this.shape;
+    const layout = this.layout;
+    const strip = this.strip;
+    if (!shape || !layout || !strip || !this.headsCanvas) return;
+    const dpr = this.headsCanvas.width / layout.width;
+    this.paintHeads(this.headsCanvas.getContext('2d')!, shape, layout, dpr);
+    this.paintNeurons(this.neuronsCanvas.getContext('2d')!, shape, layout, strip, dpr);
+  }
+
+  private paintHeads(ctx: CanvasRenderingContext2D, shape: GridShape, layout: GridLayout, dpr: number): void {
+    const drawing = gridDrawing(shape, layout, this.view);
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.clearRect(0, 0, layout.width, layout.height);
+    // Edges first, under the nodes, as one path.
+    const seg = drawing.segments;
+    if (seg.length) {
+      ctx.beginPath();
+      for (let i = 0; i < seg.length; i += 4) {
+        ctx.moveTo(seg[i], seg[i + 1]);
+        ctx.lineTo(seg[i + 2], seg[i + 3]);
+      }
+      ctx.strokeStyle = gridStyle.edge.stroke;
+      ctx.lineWidth = gridStyle.edge.width;
+      ctx.stroke();
+    }
+    // Silent nodes in one fill, firing nodes in one fill and one stroke.
+    const silent = new Path2D();
+    const firing = new Path2D();
+    for (const node of drawing.nodes) {
+      const path = node.firing ? firing : silent;
+      path.moveTo(node.x + node.r, node.y);
+      path.arc(node.x, node.y, node.r, 0, 2 * Math.PI);
+    }
+    ctx.fillStyle = gridStyle.silent.fill;
+    ctx.fill(silent);
+    ctx.fillStyle = gridStyle.firing.fill;
+    ctx.fill(firing);
+    ctx.strokeStyle = gridStyle.firing.stroke;
+    ctx.lineWidth = Math.max(1, layout.radius * 0.22);
+    ctx.stroke(firing);
+  }
+
+  private paintNeurons(ctx: CanvasRenderingContext2D, shape: GridShape, layout: GridLayout, strip: StripShape, dpr: number): void {
+    const width = strip.cols * strip.cell + FRACTION_PX;
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.clearRect(0, 0, width, layout.height);
+    const view = this.view;
+    if (!this.stripBitmap) {
+      this.stripBitmap = document.createElement('canvas');
+      this.stripBitmap.width = strip.cols;
+      this.stripBitmap.height = strip.rows * shape.nLayer;
+      this.stripPixels = new ImageData(strip.cols, strip.rows);
+    }
+    const bitmap = this.stripBitmap.getContext('2d')!;
+    const pixels = this.stripPixels!;
+    const stripH = strip.rows * strip.cell;
+    ctx.imageSmoothingEnabled = false;
+    ctx.font = `11px ${getComputedStyle(this).getPropertyValue('--sg-font') || 'sans-serif'}`;
+    ctx.textBaseline = 'middle';
+    ctx.fillStyle = '#6b6b70';
+    for (let l = 0; l < shape.nLayer; l++) {
+      const y = layout.y0 + l * layout.pitch;
+      if (view) {
+        paintNeuronStrip(pixels.data, strip, view.neuronBits, l, shape);
+        bitmap.putImageData(pixels, 0, l * strip.rows);
+        ctx.drawImage(this.stripBitmap, 0, l * strip.rows, strip.cols, strip.rows, 0, Math.round(y - stripH / 2), strip.cols * strip.cell, stripH);
+        ctx.fillText(percent(view.neuronFraction[l]), strip.cols * strip.cell + 4, y);
+      } else {
+        ctx.fillStyle = `rgb(${gridStyle.neuronOff.join(',')})`;
+        const full = Math.floor(strip.neurons / strip.cols);
+        ctx.fillRect(0, Math.round(y - stripH / 2), strip.cols * strip.cell, full * strip.cell);
+        const rest = strip.neurons - full * strip.cols;
+        if (rest) ctx.fillRect(0, Math.round(y - stripH / 2) + full * strip.cell, rest * strip.cell, strip.cell);
+        ctx.fillStyle = '#6b6b70';
+        ctx.fillText('–', strip.cols * strip.cell + 4, y);
+      }
+    }
+  }
+
+  /** Tooltip of the node under the pointer: which head, and its activity when known. */
+  private onPointerMove(e: PointerEvent): void {
+    const shape = this.shape;
+    const layout = this.layout;
+    if (!shape || !layout) return;
+    const box = this.headsCanvas.getBoundingClientRect();
+    const n = nodeAt(shape, layout, e.clientX - box.left, e.clientY - box.top);
+    let title = '';
+    if (n !== null) {
+      const layer = Math.floor(n / shape.nHead);
+      const head = n % shape.nHead;
+      const a = this.view?.headActivity?.[n];
+      title = `layer ${layer + 1}, head ${head + 1}${a !== undefined ? `: activity ${a.toFixed(3)}` : ''}`;
+    }
+    if (this.headsCanvas.title !== title) this.headsCanvas.title = title;
+  }
+
+  /** The grid as a PNG: title, the Layers arrow, heads, neuron strips and the description, on white. */
+  async toPngBlob(): Promise<Blob> {
+    const shape = this.shape;
+    const layout = this.layout;
+    if (!shape || !layout) throw new Error('the grid has no model shape yet: nothing to export');
+    if (this.dirty) this.paint(); // an off-screen grid may be behind
+    this.dirty = false;
+    const scale = 2;
+    const pad = 16;
+    const arrowW = 28;
+    const titleH = 26;
+    const captionH = 22;
+    const neuronsW = this.neuronsCanvas.width / (this.headsCanvas.width / layout.width);
+    const w = pad + arrowW + layout.width + 10 + neuronsW + pad;
+    const h = pad + titleH + layout.height + captionH + pad;
+    const out = document.createElement('canvas');
+    out.width = Math.round(w * scale);
+    out.height = Math.round(h * scale);
+    const ctx = out.getContext('2d')!;
+    ctx.scale(scale, scale);
+    ctx.fillStyle = '#ffffff';
+    ctx.fillRect(0, 0, w, h);
+    ctx.fillStyle = '#1d1d1f';
+    ctx.font = '600 15px system-ui, sans-serif';
+    ctx.textBaseline = 'top';
+    ctx.fillText(this.label, pad + arrowW, pad);
+    // The Layers arrow: label rotated, shaft and head pointing down.
+    const top = pad + titleH;
+    ctx.save();
+    ctx.translate(pad + 8, top + layout.height / 2);
+    ctx.rotate(-Math.PI / 2);
+    ctx.font = '600 12px system-ui, sans-serif';
+    ctx.textAlign = 'center';
+    ctx.textBaseline = 'middle';
+    ctx.fillText('Layers', 0, 0);
+    ctx.restore();
+    ctx.strokeStyle = '#1d1d1f';
+    ctx.lineWidth = 1.5;
+    ctx.beginPath();
+    ctx.moveTo(pad + 20, top + 2);
+    ctx.lineTo(pad + 20, top + layout.height - 2);
+    ctx.stroke();
+    ctx.beginPath();
+    ctx.moveTo(pad + 16, top + layout.height - 8);
+    ctx.lineTo(pad + 20, top + layout.height);
+    ctx.lineTo(pad + 24, top + layout.height - 8);
+    ctx.fill();
+    ctx.drawImage(this.headsCanvas, pad + arrowW, top, layout.width, layout.height);
+    ctx.drawImage(this.neuronsCanvas, pad + arrowW + layout.width + 10, top, neuronsW, layout.height);
+    ctx.font = '12px system-ui, sans-serif';
+    ctx.fillStyle = '#6b6b70';
+    ctx.fillText(this.description(), pad + arrowW, top + layout.height + 6);
+    return new Promise((resolve, reject) =>
+      out.toBlob((blob) => (blob ? resolve(blob) : reject(new Error('the browser could not encode the grid as PNG'))), 'image/png'),
+    );
+  }
+
+  private description(): string {
+    return this.shape ? describeGrid(this.shape, this.view) : '';
+  }
+
+  override render() {
+    if (!this.shape) return nothing;
+    const view = this.view;
+    const edges = view ? view.edges.length / 2 : 0;
+    const fractions = view ? Array.from(view.neuronFraction, (f, l) => `layer ${l + 1} ${percent(f)}`).join(', ') : 'no probe data';
+    return html`<figure>
+      <div class="arrow" aria-hidden="true">
+        <span>Layers</span>
+        <div class="shaft"></div>
+        <svg class="head" viewBox="0 0 12 10"><path d="M0 0 L6 10 L12 0 Z" fill="currentColor" /></svg>
+      </div>
+      <canvas
+        class="heads"
+        role="img"
+        aria-label=${`${this.label} activation grid`}
+        aria-describedby="description"
+        @pointermove=${this.onPointerMove}
+      ></canvas>
+      <canvas class="neurons" role="img" aria-label=${`${this.label} MLP neurons firing per layer`} aria-description=${fractions}></canvas>
+      <figcaption>
+        <span id="description" data-testid="grid-description">${this.description()}</span>
+        <span data-testid="grid-note">${edges} edge${edges === 1 ? '' : 's'}${this.note ? ` · ${this.note}` : ''}</span>
+      </figcaption>
+    </figure>`;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'sg-activation-grid': ActivationGrid;
+  }
+}
