@@ -89,6 +89,14 @@ export async function run(args: string[]): Promise<void> {
     device.createBuffer = original;
   }
   const decodeTokensPerS = median(decodeTps);
+  // The same generations with the instrumentation on, right after, same prompt and length: both
+  // medians come from one run of the bench.
+  const decodeTpsProbes: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    const out = await engine.generate(prompt, { maxTokens: tokens, greedy: true, probes: true });
+    decodeTpsProbes.push(out.decodeTokensPerS);
+  }
+  const decodeTokensPerSProbes = median(decodeTpsProbes);
   // GPU time of a decode step split between the blocks and the LM head: one pass per op with
   // timestamps (or a submit per op without), a few decode positions, medians.
   const nHeadOps = 2 + engine.lmHeadChunks; // ln_f, head chunks, sample
@@ -109,6 +117,7 @@ export async function run(args: string[]): Promise<void> {
     prefill_ms: median(prefillMs),
     prefill_tokens_per_s: (promptTokens * 1000) / median(prefillMs),
     decode_tokens_per_s: decodeTokensPerS,
+    decode_tokens_per_s_probes: decodeTokensPerSProbes,
     decode_ms_per_token: median(msPerToken),
     decode_ms_blocks: median(blocksMs),
     decode_ms_lm_head: median(headMs),
@@ -136,6 +145,7 @@ export async function run(args: string[]): Promise<void> {
       ['decode', `${decodeTokensPerS.toFixed(2)} tokens/s (${result.decode_ms_per_token.toFixed(2)} ms/token, median of ${runs} runs of ${tokens})`],
       ['decode GPU split', `blocks ${result.decode_ms_blocks.toFixed(2)} ms + LM head ${result.decode_ms_lm_head.toFixed(2)} ms (${result.timing_source})`],
       ['matrices', `${result.matrices_bsr} BSR, ${result.matrices_dense} dense; mean block density ${result.mean_block_density.toFixed(3)}; ${result.active_heads} active heads`],
+      ['decode, probes on', `${decodeTokensPerSProbes.toFixed(2)} tokens/s (${((decodeTokensPerSProbes / decodeTokensPerS) * 100).toFixed(1)}% of probes off)`],
       ['dispatches / token', String(result.dispatches_per_token)],
       ['kernel variants', `gemv ${engine.variants.gemv}, matmul ${engine.variants.matmul} (measured at load: ${JSON.stringify(engine.variants.measured, (_, v) => (typeof v === 'number' ? Number(v.toFixed(2)) : v))} ms)`],
       ['weights read / token', `${(result.weight_bytes_per_token / 1e6).toFixed(2)} MB (${result.weight_gb_per_s.toFixed(2)} GB/s achieved)`],

@@ -37,6 +37,7 @@ export async function measureCrossover(gpu: GpuContext, nEmbd: number, block: Bs
     device, pool, pipelines: new PipelineCache(device),
     step: pool.create('crossover step', STEP_BYTES, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST),
     zeros: pool.storage('zeros', 64),
+    scratch: pool.storage('scratch', 64),
   };
   const [N, K] = [4 * nEmbd, nEmbd]; // the MLP's c_fc shape
   let seed = 12345;

@@ -25,6 +25,7 @@ export async function testKernelContext(): Promise<KernelContext & { gpu: GpuCon
     pipelines: new PipelineCache(device),
     step: pool.create('test step', STEP_BYTES, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST),
     zeros: pool.storage('test zeros', 64),
+    scratch: pool.storage('test scratch', 64),
   };
 }
 

@@ -12,6 +12,8 @@ export interface KernelContext {
   step: GPUBuffer;
   /** A small zero-filled storage buffer bound where a kernel has no bias. */
   zeros: GPUBuffer;
+  /** A second small storage buffer for unused writable bindings (writable bindings must not alias). */
+  scratch: GPUBuffer;
 }
 
 /** One compute dispatch, fully built at load: per step only its grid (a function of T) is computed. */

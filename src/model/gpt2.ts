@@ -12,7 +12,9 @@ import { BufferPool, writeView } from '../gpu/buffers';
 import { PipelineCache } from '../gpu/pipelines';
 import type { GPT2Config } from './config';
 import type { Gpt2Weights } from './checkpoint';
-import type { Engine, GenerateOptions, GenerationSummary, StepResult, StopReason } from './engineApi';
+import type { Engine, GenerateOptions, GenerationSummary, ProbeThresholds, StepResult, StopReason } from './engineApi';
+import { createProbe, headGram, parseProbes, probeLayout, thresholdData, NO_SLOT, THRESHOLD_BYTES, type ProbeLayout } from '../kernels/probe';
+import { DEFAULT_THRESHOLDS } from '../probes/thresholds';
 import { encodeDispatches, writeStep, STEP_BYTES, type Dispatch, type KernelContext, type StepParams } from '../kernels/kernel';
 import { uploadMatrix, rowChunks, type PackedMatrix, type RowChunk } from '../kernels/packed';
 import { createEmbed } from '../kernels/embed';
@@ -119,6 +121,10 @@ export class Gpt2Engine implements Engine {
   /** Dispatches encoded per decode step. */
   readonly decodeDispatches: readonly Dispatch[];
   readonly prefillDispatches: readonly Dispatch[];
+  /** The same steps with the instrumentation dispatches (probes on). */
+  readonly decodeProbeDispatches: readonly Dispatch[];
+  readonly prefillProbeDispatches: readonly Dispatch[];
+  readonly probeLayout: ProbeLayout;
   /** Bytes of weights a decode step reads (all matrices, the LM head, one wte and one wpe row, LN/bias vectors). */
   readonly weightBytesPerToken: number;
   readonly lmHeadChunks: number;
@@ -140,7 +146,7 @@ export class Gpt2Engine implements Engine {
     private readonly bufs: {
       tokens: GPUBuffer; x: GPUBuffer; xn: GPUBuffer; qkv: GPUBuffer; att: GPUBuffer; h: GPUBuffer;
       xLast: GPUBuffer; logits: GPUBuffer; result: GPUBuffer; staging: GPUBuffer; samplerParams: GPUBuffer;
-      lnfG: GPUBuffer; lnfB: GPUBuffer;
+      lnfG: GPUBuffer; lnfB: GPUBuffer; probe: GPUBuffer; thresholds: GPUBuffer;
     },
     private readonly wte: PackedMatrix,
     private readonly wteChunks: RowChunk[],
@@ -148,6 +154,9 @@ export class Gpt2Engine implements Engine {
     config: GPT2Config,
     decode: Dispatch[],
     prefill: Dispatch[],
+    decodeProbe: Dispatch[],
+    prefillProbe: Dispatch[],
+    layout: ProbeLayout,
     weightBytes: number,
     weightBytesPerToken: number,
     private readonly label: string,
@@ -155,6 +164,9 @@ export class Gpt2Engine implements Engine {
     this.config = config;
     this.decodeDispatches = decode;
     this.prefillDispatches = prefill;
+    this.decodeProbeDispatches = decodeProbe;
+    this.prefillProbeDispatches = prefillProbe;
+    this.probeLayout = layout;
     this.weightBytes = weightBytes;
     this.weightBytesPerToken = weightBytesPerToken;
     this.lmHeadChunks = wteChunks.length;
@@ -171,7 +183,7 @@ export class Gpt2Engine implements Engine {
     const f32 = (name: string, a: Float32Array) => pool.upload(`${label}.${name}`, a);
     const step = pool.create(`${label}.step`, STEP_BYTES, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
     const zeros = pool.storage(`${label}.zeros`, 64);
-    const ctx: KernelContext = { device, pipelines, pool, step, zeros };
+    const ctx: KernelContext = { device, pipelines, pool, step, zeros, scratch: pool.storage(`${label}.scratch`, 64) };
     const maxBinding = Math.min(opts.maxBindingBytes ?? Infinity, device.limits.maxStorageBufferBindingSize);
 
     // Weights: matrices as f16 rows (out, in); LayerNorm gains and biases stay f32 (tiny, and exact).
@@ -221,6 +233,9 @@ export class Gpt2Engine implements Engine {
     const matBytes = layers.reduce((t, l) => t + linearBytes(l.attnW) + linearBytes(l.attnProjW) + linearBytes(l.fcW) + linearBytes(l.fcProjW), 0);
     const weightBytes = matBytes + wte.bytes + wpe.bytes + vecBytes;
 
+    const layout = probeLayout(cfg);
+    const probePrev = pool.storage(`${label}.probe prev row (nEmbd)`, D * 4);
+    const grams = w.layers.map((l, i) => pool.upload(`${label}.h.${i}.headGram (nHead, headDim, headDim)`, headGram(l.attnProjW, nHead, headDim)));
     // Activations, sized for a full-context prefill; vectors padded so vec4 reads stay in bounds.
     const act = (name: string, width: number) => pool.storage(`${label}.${name} (nCtx, ${width})`, Math.max(nCtx * width, width + 72) * 4);
     const bufs = {
@@ -233,7 +248,10 @@ export class Gpt2Engine implements Engine {
       xLast: pool.storage(`${label}.xLast (nEmbd)`, (D + 8) * 4),
       logits: pool.storage(`${label}.logits (vocab)`, V * 4),
       result: pool.storage(`${label}.result`, SAMPLE_RESULT_WORDS * 4),
-      staging: pool.create(`${label}.result staging`, SAMPLE_RESULT_WORDS * 4, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST),
+      // One readback per step: the sampler's result, then (probes on) the probe words.
+      staging: pool.create(`${label}.result + probe staging`, (SAMPLE_RESULT_WORDS + layout.totalWords) * 4, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST),
+      probe: pool.storage(`${label}.probe (words)`, layout.totalWords * 4),
+      thresholds: pool.uniform(`${label}.thresholds`, thresholdData(DEFAULT_THRESHOLDS)),
       samplerParams: pool.uniform(`${label}.sampler params`, samplerParams(V, { greedy: true, topK: 1, temperature: 1, nTop: 0 })),
       lnfG,
       lnfB,
@@ -269,11 +287,19 @@ export class Gpt2Engine implements Engine {
     const embed = createEmbed(ctx, { wte, wteChunks, wpe, tokens: bufs.tokens, x: bufs.x });
     const decode: Dispatch[] = [...embed];
     const prefill: Dispatch[] = [...embed];
+    const decodeProbe: Dispatch[] = [...embed];
+    const prefillProbe: Dispatch[] = [...embed];
     const eps = cfg.layerNormEps;
     layers.forEach((l, i) => {
       const n = `h.${i}`;
-      const ln1 = createLayerNorm(ctx, { label: `${n}.ln_1`, nEmbd: D, eps, x: bufs.x, g: l.ln1G, b: l.ln1B, y: bufs.xn });
-      const ln2 = createLayerNorm(ctx, { label: `${n}.ln_2`, nEmbd: D, eps, x: bufs.x, g: l.ln2G, b: l.ln2B, y: bufs.xn });
+      const ln1Args = { label: `${n}.ln_1`, nEmbd: D, eps, x: bufs.x, g: l.ln1G, b: l.ln1B, y: bufs.xn };
+      const ln2Args = { label: `${n}.ln_2`, nEmbd: D, eps, x: bufs.x, g: l.ln2G, b: l.ln2B, y: bufs.xn };
+      const ln1 = createLayerNorm(ctx, ln1Args);
+      const ln2 = createLayerNorm(ctx, ln2Args);
+      // Probed twins: ln_1 records ‖x_l‖ and the previous MLP's write, ln_2 attention's write.
+      const ln1P = createLayerNorm(ctx, { ...ln1Args, probe: { buffer: bufs.probe, prev: probePrev, normSlot: layout.xNorm + i, diffSlot: i > 0 ? layout.mlpWrite + i - 1 : NO_SLOT } });
+      const ln2P = createLayerNorm(ctx, { ...ln2Args, probe: { buffer: bufs.probe, prev: probePrev, normSlot: NO_SLOT, diffSlot: layout.attnWrite + i } });
+      const probe = createProbe(ctx, { label: `${n}.probe`, cfg, layer: i, layout, thresholds: bufs.thresholds, att: bufs.att, gram: grams[i], h: bufs.h, probe: bufs.probe });
       const attn = createAttention(ctx, {
         label: `${n}.attn`, nHead, headDim, nCtx, qkv: bufs.qkv, kCache: l.kCache, vCache: l.vCache, out: bufs.att,
         heads: l.heads, nActive: l.activeHeads.length,
@@ -289,6 +315,8 @@ export class Gpt2Engine implements Engine {
       const [qkvM, projM, fcM, fcProjM] = lin.map((m) => linearDispatch(ctx, 'matmul', m, chosen));
       decode.push(ln1, qkvV, attn, projV, ln2, fcV, fcProjV);
       prefill.push(ln1, qkvM, attn, projM, ln2, fcM, fcProjM);
+      decodeProbe.push(ln1P, qkvV, attn, projV, ln2P, fcV, probe, fcProjV);
+      prefillProbe.push(ln1P, qkvM, attn, projM, ln2P, fcM, probe, fcProjM);
     });
     // Final LayerNorm of the last row only, the tied LM head over wte's row chunks, then the sampler.
     const lnf = createLayerNorm(ctx, { label: 'ln_f (last row)', nEmbd: D, eps, x: bufs.x, g: lnfG, b: lnfB, y: bufs.xLast, lastRowOnly: true });
@@ -296,13 +324,17 @@ export class Gpt2Engine implements Engine {
       createGemv(ctx, { label: `lm_head[${i}]`, w: c.binding, N: c.rowCount, K: D, kStride: wte.kStride, x: bufs.xLast, y: bufs.logits, yOffset: c.rowStart, epilogue: 'none', variant: gemvVariant }),
     );
     const sample = createSample(ctx, { label: 'sample', vocab: V, logits: bufs.logits, result: bufs.result, tokens: bufs.tokens, params: bufs.samplerParams });
+    const lnfP = createLayerNorm(ctx, { label: 'ln_f (last row, probed)', nEmbd: D, eps, x: bufs.x, g: lnfG, b: lnfB, y: bufs.xLast, lastRowOnly: true,
+      probe: { buffer: bufs.probe, prev: probePrev, normSlot: NO_SLOT, diffSlot: layout.mlpWrite + nLayer - 1 } });
     decode.push(lnf, ...head, sample);
     prefill.push(lnf, ...head, sample);
+    decodeProbe.push(lnfP, ...head, sample);
+    prefillProbe.push(lnfP, ...head, sample);
 
     const weightBytesPerToken = matBytes + wte.bytes + 2 * wte.kStride * 2 + vecBytes;
 
     await device.queue.onSubmittedWorkDone();
-    const engine = new Gpt2Engine(gpu, ctx, pool, bufs, wte, wteChunks, layers, cfg, decode, prefill, weightBytes, weightBytesPerToken, label);
+    const engine = new Gpt2Engine(gpu, ctx, pool, bufs, wte, wteChunks, layers, cfg, decode, prefill, decodeProbe, prefillProbe, layout, weightBytes, weightBytesPerToken, label);
     engine.variants = { ...chosen, measured };
     engine.matrices = matrices;
     engine.activeHeads = layers.map((l) => l.activeHeads);
@@ -328,19 +360,22 @@ export class Gpt2Engine implements Engine {
   }
 
   /** Encodes one step (one encoder, one pass), submits it and reads back the sampler result. */
-  private async runStep(list: readonly Dispatch[], step: StepParams): Promise<Uint32Array> {
+  private async runStep(list: readonly Dispatch[], step: StepParams, probes: boolean): Promise<{ result: Uint32Array; probe?: Uint32Array }> {
     const { device } = this.gpu;
     writeStep(device, this.ctx.step, step);
     const enc = device.createCommandEncoder({ label: `${this.label} step @${step.pos0}` });
     const pass = enc.beginComputePass({ label: `${this.label} forward` });
     encodeDispatches(pass, list, step.T);
     pass.end();
-    enc.copyBufferToBuffer(this.bufs.result, 0, this.bufs.staging, 0, SAMPLE_RESULT_WORDS * 4);
+    const resultBytes = SAMPLE_RESULT_WORDS * 4;
+    const probeBytes = probes ? this.probeLayout.totalWords * 4 : 0;
+    enc.copyBufferToBuffer(this.bufs.result, 0, this.bufs.staging, 0, resultBytes);
+    if (probes) enc.copyBufferToBuffer(this.bufs.probe, 0, this.bufs.staging, resultBytes, probeBytes);
     device.queue.submit([enc.finish()]);
-    await this.bufs.staging.mapAsync(GPUMapMode.READ);
-    const out = new Uint32Array(this.bufs.staging.getMappedRange().slice(0));
+    await this.bufs.staging.mapAsync(GPUMapMode.READ, 0, resultBytes + probeBytes);
+    const words = new Uint32Array(this.bufs.staging.getMappedRange(0, resultBytes + probeBytes).slice(0));
     this.bufs.staging.unmap();
-    return out;
+    return { result: words.subarray(0, SAMPLE_RESULT_WORDS), probe: probes ? words.subarray(SAMPLE_RESULT_WORDS) : undefined };
   }
 
   private static decodeTop(r: Uint32Array): Array<[number, number]> | undefined {
@@ -369,6 +404,10 @@ export class Gpt2Engine implements Engine {
       const { device } = this.gpu;
       const { nCtx } = this.config;
       writeView(device, this.bufs.samplerParams, 0, samplerParams(this.config.vocabSize, { greedy: opts.greedy, topK, temperature, nTop }));
+      const probes = opts.probes ?? false;
+      if (probes) writeView(device, this.bufs.thresholds, 0, thresholdData(opts.thresholds ?? DEFAULT_THRESHOLDS));
+      const prefillList = probes ? this.prefillProbeDispatches : this.prefillDispatches;
+      const decodeList = probes ? this.decodeProbeDispatches : this.decodeDispatches;
       writeView(device, this.bufs.tokens, 0, new Uint32Array(promptIds));
       const rand = mulberry32(opts.seed ?? 0x5eed);
       const ids: number[] = [];
@@ -382,13 +421,14 @@ export class Gpt2Engine implements Engine {
         if (opts.signal?.aborted) { stopReason = 'aborted'; break; }
         if (i > 0 && pos >= nCtx) { stopReason = 'context-full'; break; }
         const t0 = performance.now();
-        const r = i === 0
-          ? await this.runStep(this.prefillDispatches, { pos0: 0, T, rand: rand(), writePos: T })
-          : await this.runStep(this.decodeDispatches, { pos0: pos, T: 1, rand: rand(), writePos: pos + 1 });
+        const { result: r, probe } = i === 0
+          ? await this.runStep(prefillList, { pos0: 0, T, rand: rand(), writePos: T }, probes)
+          : await this.runStep(decodeList, { pos0: pos, T: 1, rand: rand(), writePos: pos + 1 }, probes);
         const ms = performance.now() - t0;
         if (i === 0) prefillMs = ms;
         else { decodeMs.push(ms); pos++; }
         const s: StepResult = { index: i, pos: i === 0 ? T : pos, id: r[0], ms, top: Gpt2Engine.decodeTop(r) };
+        if (probe) s.probes = parseProbes(probe, this.probeLayout);
         ids.push(s.id);
         steps.push(s);
         onStep?.(s);

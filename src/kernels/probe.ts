@@ -1,0 +1,94 @@
+// Instrumentation kernels' host side (shaders/probe.wgsl and the probe slots of layernorm.wgsl):
+// the probe buffer's layout, the per-head Gram matrices G_h = W_O^h W_O^hᵀ made once at load, and
+// turning one step's readback into StepProbes. The metrics' CPU reference is src/probes/.
+
+import type { GPT2Config } from '../model/config';
+import type { StepProbes } from '../model/engineApi';
+import { roundToF16 } from '../model/f16';
+import { makeBindGroup, type Dispatch, type KernelContext } from './kernel';
+
+/** Word offsets in the probe buffer (u32 words; floats stored as their bits). */
+export interface ProbeLayout {
+  nLayer: number;
+  nHead: number;
+  /** u32 words of one layer's neuron bitset. */
+  words: number;
+  xNorm: number; // (nLayer) ‖x_l‖₂, the residual input of layer l
+  attnWrite: number; // (nLayer)
+  mlpWrite: number; // (nLayer)
+  frac: number; // (nLayer) fraction of neurons firing
+  head: number; // (nLayer, nHead) head activity
+  bits: number; // (nLayer, words)
+  totalWords: number;
+}
+
+export const NO_SLOT = 0xffffffff;
+
+export function probeLayout(cfg: GPT2Config): ProbeLayout {
+  const L = cfg.nLayer;
+  const words = Math.ceil((4 * cfg.nEmbd) / 32);
+  const head = 4 * L;
+  const bits = head + L * cfg.nHead;
+  return { nLayer: L, nHead: cfg.nHead, words, xNorm: 0, attnWrite: L, mlpWrite: 2 * L, frac: 3 * L, head, bits, totalWords: bits + L * words };
+}
+
+/** Copies one step's probe words into StepProbes (new arrays: the caller may keep them). */
+export function parseProbes(w: Uint32Array, l: ProbeLayout): StepProbes {
+  const f = new Float32Array(w.buffer, w.byteOffset, w.length);
+  return {
+    headActivity: f.slice(l.head, l.head + l.nLayer * l.nHead),
+    neuronBits: w.slice(l.bits, l.bits + l.nLayer * l.words),
+    neuronFraction: f.slice(l.frac, l.frac + l.nLayer),
+    attnWriteNorm: f.slice(l.attnWrite, l.attnWrite + l.nLayer),
+    mlpWriteNorm: f.slice(l.mlpWrite, l.mlpWrite + l.nLayer),
+  };
+}
+
+/**
+ * G_h = W_O^h W_O^hᵀ for every head, (nHead, headDim, headDim), from c_proj in HF layout (in = nEmbd
+ * rows, out = nEmbd columns; head h owns input rows h·headDim ..). Uses the f16-rounded weights the GPU
+ * multiplies with, so ‖z_h W_O^h‖ matches what c_proj actually writes.
+ */
+export function headGram(attnProjW: Float32Array, nHead: number, headDim: number): Float32Array {
+  const D = nHead * headDim;
+  const w = roundToF16(attnProjW);
+  const g = new Float32Array(nHead * headDim * headDim);
+  for (let h = 0; h < nHead; h++) {
+    for (let i = 0; i < headDim; i++) {
+      const ri = (h * headDim + i) * D;
+      for (let j = i; j < headDim; j++) {
+        const rj = (h * headDim + j) * D;
+        let acc = 0;
+        for (let n = 0; n < D; n++) acc += w[ri + n] * w[rj + n];
+        g[(h * headDim + i) * headDim + j] = acc;
+        g[(h * headDim + j) * headDim + i] = acc;
+      }
+    }
+  }
+  return g;
+}
+
+export const THRESHOLD_BYTES = 16;
+
+export function thresholdData(t: { head: number; neuron: number; edge: number }): Float32Array {
+  return new Float32Array([t.head, t.neuron, t.edge, 0]);
+}
+
+/** One dispatch per layer: nHead workgroups for head activity, one for the neuron bitset. */
+export function createProbe(
+  ctx: KernelContext,
+  o: { label: string; cfg: GPT2Config; layer: number; layout: ProbeLayout; thresholds: GPUBuffer; att: GPUBuffer; gram: GPUBuffer; h: GPUBuffer; probe: GPUBuffer },
+): Dispatch {
+  const { cfg, layout: l } = o;
+  const pipeline = ctx.pipelines.get('probe', { WG: 64, MAX_HEAD_DIM: Math.max(32, cfg.headDim) });
+  const params = ctx.pool.uniform(
+    `${o.label} params`,
+    new Uint32Array([cfg.nHead, cfg.headDim, cfg.nEmbd, 4 * cfg.nEmbd, o.layer, l.xNorm, l.head, l.frac, l.bits, 0, 0, 0]),
+  );
+  return {
+    label: o.label,
+    pipeline,
+    bindGroup: makeBindGroup(ctx.device, pipeline, o.label, [params, ctx.step, o.thresholds, o.att, o.gram, o.h, o.probe]),
+    grid: () => [cfg.nHead + 1, 1, 1],
+  };
+}

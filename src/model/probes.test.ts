@@ -1,0 +1,63 @@
+// The engine's GPU instrumentation equals the CPU reference (src/probes/metrics.ts) on random models,
+// dense and block-sparse: head activities, neuron bitsets and fractions, write norms; and probes on
+// or off generate identical tokens.
+
+import { describe, expect, it } from 'vitest';
+import { testGpu, gpuCheck, relErr } from '../gpu/testing';
+import { makeTestModel } from './testModel';
+import { parseSafetensors } from './safetensors';
+import { loadGpt2Weights } from './checkpoint';
+import { Gpt2Engine } from './gpt2';
+import { CpuProbes } from '../probes/metrics';
+
+const thresholds = { head: 0.2, neuron: 0.3, edge: 0.1 };
+
+describe('GPU probes equal the CPU reference', async () => {
+  const gpu = await testGpu();
+  for (const sparse of [false, true]) {
+    it(sparse ? 'block-sparse model (BSR kernels, a dead head)' : 'dense model', async () => {
+      const m = makeTestModel({ layers: 3, heads: 4, embd: 64, vocab: 200, ctx: 40, seed: 31 });
+      const w = loadGpt2Weights(parseSafetensors(m.safetensors, 'model.safetensors'), m.config);
+      if (sparse) {
+        // Zero half the 16 x 16 blocks of every c_fc, and head 1's output projection in layer 2.
+        for (const l of w.layers) for (let r = 0; r < 64; r++) for (let c = 0; c < 256; c++) if (((r >> 4) + (c >> 4)) % 2) l.fcW[r * 256 + c] = 0;
+        w.layers[2].attnProjW.fill(0, 16 * 64, 32 * 64);
+      }
+      const engine = await Gpt2Engine.create(gpu, w, { block: 16, crossoverDensity: sparse ? 0.6 : 0 });
+      if (sparse) {
+        expect(engine.matrices.filter((x) => x.kind === 'bsr').length).toBe(3);
+        expect(engine.activeHeads[2]).toEqual([0, 2, 3]);
+      }
+      const ref = new CpuProbes(w, thresholds);
+      const prompt = [5, 9, 2, 77, 140];
+      await gpuCheck(gpu, 'probes', async () => {
+        const on = await engine.generate(prompt, { maxTokens: 10, greedy: true, probes: true, thresholds });
+        const off = await engine.generate(prompt, { maxTokens: 10, greedy: true });
+        expect(on.ids).toEqual(off.ids);
+        let frames = ref.forward(prompt).frames;
+        let flipped = 0;
+        let bits = 0;
+        for (const step of on.steps) {
+          const f = frames[frames.length - 1];
+          const p = step.probes!;
+          expect(relErr(p.headActivity, f.headActivity)).toBeLessThan(1e-3);
+          expect(relErr(p.attnWriteNorm, f.attnWriteNorm)).toBeLessThan(1e-3);
+          expect(relErr(p.mlpWriteNorm, f.mlpWriteNorm)).toBeLessThan(1e-3);
+          if (sparse) for (const h of [1]) expect(p.headActivity[2 * 4 + h]).toBe(0);
+          // Bitsets: equal except for activations within float rounding of τ_neuron (counted, must be rare).
+          for (let i = 0; i < p.neuronBits.length; i++) {
+            let x = p.neuronBits[i] ^ f.neuronBits[i];
+            while (x) { flipped += x & 1; x >>>= 1; }
+          }
+          bits += p.neuronBits.length * 32;
+          expect(relErr(p.neuronFraction, f.neuronFraction)).toBeLessThan(0.01);
+          expect(Math.max(...f.neuronFraction)).toBeGreaterThan(0); // the bitsets are not trivially empty
+          expect(Math.max(...f.headActivity)).toBeGreaterThan(thresholds.head); // some head fires
+          frames = ref.forward([step.id]).frames;
+        }
+        expect(flipped / bits).toBeLessThan(1e-3);
+      });
+      engine.destroy();
+    });
+  }
+});
