@@ -80,7 +80,8 @@ export function thresholdProblem(t: Thresholds): { field: keyof Thresholds; prob
   for (const field of ['head', 'neuron', 'edge'] as const) {
     const v = (t as unknown as Record<string, unknown>)[field];
     const max = field === 'edge' ? 1 : MAX_THRESHOLD;
-    if (typeof v !== 'number' || !Number.isFinite(v)) return { field, problem: `must be a finite number (got ${JSON.stringify(v) ?? String(v)})` };
+    if (typeof v !== 'number') return { field, problem: `must be a number (got ${v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v})` };
+    if (!Number.isFinite(v)) return { field, problem: `must be a finite number (got ${v})` };
     if (!(v > 0 && v <= max)) return { field, problem: `must be in (0, ${max}] (got ${v})` };
   }
   return null;
