@@ -11,8 +11,8 @@ export class CliError extends Error {
   }
 }
 
-export type OptionSpecs = Record<string, { type: 'string' | 'boolean'; short?: string }>;
-export type OptionValues = Record<string, string | boolean | undefined>;
+export type OptionSpecs = Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>;
+export type OptionValues = Record<string, string | boolean | string[] | undefined>;
 
 /** Parses args strictly: unknown flags, missing values and stray positionals are CliErrors. */
 export function parseOptions(args: string[], options: OptionSpecs, command: string): OptionValues {
@@ -28,9 +28,19 @@ export function parseOptions(args: string[], options: OptionSpecs, command: stri
   }
 }
 
+/** Every value of a repeatable string option (declared with multiple: true), in order. */
+export function stringList(values: OptionValues, name: string): string[] {
+  const v = values[name];
+  if (v === undefined) return [];
+  const list = Array.isArray(v) ? v : [v];
+  if (list.some((x) => typeof x !== 'string' || x === '')) throw new CliError(`--${name} needs a value`);
+  return list as string[];
+}
+
 function str(values: OptionValues, name: string): string | undefined {
   const v = values[name];
   if (v === undefined) return undefined;
+  if (Array.isArray(v)) throw new CliError(`--${name} may be given only once`);
   if (typeof v !== 'string') throw new CliError(`--${name} needs a value`);
   return v;
 }

@@ -2,15 +2,16 @@
 // explain it (dispatches, weight bytes read, buffers created per decode step: must be 0).
 // A benchmark, not a test: numbers vary with the machine; compare ratios taken in one run.
 
-import { flag, intOption, parseOptions, requireString } from './args';
+import { CliError, flag, intOption, parseOptions, stringList } from './args';
 import { openModel, median } from './session';
 import { measureCrossover } from './crossover';
 import { acquireNodeGpu } from '../gpu/node';
 import { choice } from './args';
 
-export const HELP = `usage: npm run -s cli -- bench --model DIR [--prompt-tokens P] [--tokens N] [--runs R] [--json]
+export const HELP = `usage: npm run -s cli -- bench --model DIR [--model DIR ...] [--prompt-tokens P] [--tokens N] [--runs R] [--json]
        npm run -s cli -- bench --crossover [--embd D] [--block 16|32|64] [--json]
 
+Several --model flags bench the models one after the other in one run and end with a comparison table (JSON: an array).
 Runs R (default 3) greedy generations of N tokens (default 32) after a P-token prompt (default 32), after one warm-up,
 and reports medians: prefill tokens/s, decode tokens/s, ms per token, dispatches per token, weight bytes read per token,
 and buffers created per decode step. decode_ms_blocks / decode_ms_lm_head split a decode step's GPU time (timestamp
@@ -18,7 +19,7 @@ queries, one pass per op) between the transformer blocks and the LM head (final 
 --crossover times the dense and the BSR gemv on an (4D, D) matrix at block densities 1 .. 1/16 and reports where BSR wins.`;
 
 const OPTIONS = {
-  model: { type: 'string' },
+  model: { type: 'string', multiple: true },
   'prompt-tokens': { type: 'string' },
   tokens: { type: 'string' },
   runs: { type: 'string' },
@@ -51,11 +52,26 @@ export async function run(args: string[]): Promise<void> {
     }
     return;
   }
-  const dir = requireString(v, 'model');
+  const dirs = stringList(v, 'model');
+  if (dirs.length === 0) throw new CliError('--model is required (or --crossover)');
   const promptTokens = intOption(v, 'prompt-tokens', { min: 1, default: 32 })!;
   const tokens = intOption(v, 'tokens', { min: 2, default: 32 })!;
   const runs = intOption(v, 'runs', { min: 1, default: 3 })!;
+  const results: BenchResult[] = [];
+  for (const dir of dirs) results.push(await benchModel(dir, { promptTokens, tokens, runs, json }));
+  if (json) process.stdout.write(`${JSON.stringify(results.length === 1 ? results[0] : results)}\n`);
+  else if (results.length > 1) {
+    process.stdout.write('\nmodel | weights MB/token | block density | prefill tok/s | decode tok/s | decode ms blocks | decode ms LM head | probes on\n');
+    for (const r of results) {
+      process.stdout.write(`${r.model} | ${(r.weight_bytes_per_token / 1e6).toFixed(2)} | ${r.mean_block_density.toFixed(3)} | ${r.prefill_tokens_per_s.toFixed(1)} | ${r.decode_tokens_per_s.toFixed(2)} | ${r.decode_ms_blocks.toFixed(2)} | ${r.decode_ms_lm_head.toFixed(2)} | ${(100 * r.decode_tokens_per_s_probes / r.decode_tokens_per_s).toFixed(0)}%\n`);
+    }
+  }
+}
 
+export type BenchResult = Awaited<ReturnType<typeof benchModel>>;
+
+async function benchModel(dir: string, o: { promptTokens: number; tokens: number; runs: number; json: boolean }) {
+  const { promptTokens, tokens, runs, json } = o;
   const s = await openModel(dir);
   const { engine, gpu } = s;
   const cfg = engine.config;
@@ -135,9 +151,7 @@ export async function run(args: string[]): Promise<void> {
     kernel_variants: engine.variants,
     load_ms: s.loadMs,
   };
-  if (json) {
-    process.stdout.write(`${JSON.stringify(result)}\n`);
-  } else {
+  if (!json) {
     const rows: Array<[string, string]> = [
       ['model', `${dir} (${cfg.nLayer} layers x ${cfg.nHead} heads x ${cfg.nEmbd}, vocab ${cfg.vocabSize}, ctx ${cfg.nCtx})`],
       ['adapter', s.gpu.adapterDescription],
@@ -155,4 +169,5 @@ export async function run(args: string[]): Promise<void> {
     for (const [k, val] of rows) process.stdout.write(`${k.padEnd(w)}  ${val}\n`);
   }
   engine.destroy();
+  return result;
 }
