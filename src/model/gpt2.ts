@@ -15,7 +15,8 @@ import type { Gpt2Weights } from './checkpoint';
 import type { Engine, GenerateOptions, GenerationSummary, ProbeThresholds, StepResult, StopReason } from './engineApi';
 import { createProbe, headGram, parseProbes, probeLayout, thresholdData, NO_SLOT, THRESHOLD_BYTES, type ProbeLayout } from '../kernels/probe';
 import { DEFAULT_THRESHOLDS } from '../probes/thresholds';
-import { encodeDispatches, writeStep, STEP_BYTES, type Dispatch, type KernelContext, type StepParams } from '../kernels/kernel';
+import { encodeDispatches, makeBindGroup, writeStep, STEP_BYTES, type Dispatch, type KernelContext, type StepParams } from '../kernels/kernel';
+import { roundToF16 } from './f16';
 import { uploadMatrix, rowChunks, type PackedMatrix, type RowChunk } from '../kernels/packed';
 import { createEmbed } from '../kernels/embed';
 import { createLayerNorm } from '../kernels/layernorm';
@@ -88,19 +89,19 @@ const linearBytes = (l: LinearWeights) => l.m.bytes;
 function linearDispatch(
   ctx: KernelContext,
   kind: 'gemv' | 'matmul',
-  o: { label: string; w: LinearWeights; bias?: GPUBuffer; x: GPUBuffer; y: GPUBuffer; epilogue: Epilogue },
+  o: { label: string; w: LinearWeights; bias?: GPUBuffer; x: GPUBuffer; y: GPUBuffer; epilogue: Epilogue; M?: number },
   variants: KernelVariants,
 ): Dispatch {
   const { w } = o;
   if (w.kind === 'bsr') {
     return kind === 'gemv'
       ? createBsrGemv(ctx, { label: o.label, w: w.m, bias: o.bias, x: o.x, y: o.y, epilogue: o.epilogue, variant: variants.gemv })
-      : createBsrMatmul(ctx, { label: o.label, x: o.x, w: w.m, bias: o.bias, y: o.y, epilogue: o.epilogue, variant: variants.matmul });
+      : createBsrMatmul(ctx, { label: o.label, x: o.x, w: w.m, M: o.M, bias: o.bias, y: o.y, epilogue: o.epilogue, variant: variants.matmul });
   }
   const m = w.m;
   return kind === 'gemv'
     ? createGemv(ctx, { label: o.label, w: m.buffer, N: m.rows, K: m.cols, kStride: m.kStride, bias: o.bias, x: o.x, y: o.y, epilogue: o.epilogue, variant: variants.gemv })
-    : createMatmul(ctx, { label: o.label, x: o.x, w: m.buffer, N: m.rows, K: m.cols, kStride: m.kStride, bias: o.bias, y: o.y, epilogue: o.epilogue, variant: variants.matmul });
+    : createMatmul(ctx, { label: o.label, x: o.x, w: m.buffer, M: o.M, N: m.rows, K: m.cols, kStride: m.kStride, bias: o.bias, y: o.y, epilogue: o.epilogue, variant: variants.matmul });
 }
 
 /** Deterministic uniform stream for the sampler (mulberry32), so seeded sampling is reproducible. */
@@ -136,6 +137,10 @@ export class Gpt2Engine implements Engine {
   activeHeads!: number[][];
   /** Bytes of weights a decode step reads in the transformer blocks (LM head excluded). */
   blockBytesPerToken!: number;
+  /** Kept for composition(): f16-rounded c_proj per layer (HF layout) and per-head Frobenius norms. */
+  private wOForComposition!: Float32Array[];
+  private oNorms!: Float64Array[];
+  private qkvNorms!: Float64Array[];
   private busy = false;
   private destroyed = false;
 
@@ -336,6 +341,16 @@ export class Gpt2Engine implements Engine {
     await device.queue.onSubmittedWorkDone();
     const engine = new Gpt2Engine(gpu, ctx, pool, bufs, wte, wteChunks, layers, cfg, decode, prefill, decodeProbe, prefillProbe, layout, weightBytes, weightBytesPerToken, label);
     engine.variants = { ...chosen, measured };
+    // For composition(): f16-rounded copies of c_proj (W_O rows) and the per-head norms of W_O and W_q|k|v.
+    engine.wOForComposition = w.layers.map((l) => roundToF16(l.attnProjW));
+    engine.oNorms = engine.wOForComposition.map((r) =>
+      Float64Array.from({ length: nHead }, (_, h) => Math.sqrt(r.subarray(h * headDim * D, (h + 1) * headDim * D).reduce((t, v) => t + v * v, 0))));
+    engine.qkvNorms = w.layers.map((l) => {
+      const r = roundToF16(l.attnW);
+      const n = new Float64Array(3 * nHead); // index x · nHead + h
+      for (let k = 0; k < D; k++) for (let c = 0; c < 3 * D; c++) n[Math.floor(c / headDim)] += r[k * 3 * D + c] ** 2;
+      return n.map(Math.sqrt);
+    });
     engine.matrices = matrices;
     engine.activeHeads = layers.map((l) => l.activeHeads);
     engine.blockBytesPerToken = matBytes + (layers.length * (4 * D + 3 * D + D + 4 * D + D)) * 4 + 2 * wte.kStride * 2;
@@ -478,6 +493,69 @@ export class Gpt2Engine implements Engine {
     all.destroy();
     tmpPool.destroy();
     return Array.from({ length: T }, (_, t) => flat.subarray(t * V, (t + 1) * V));
+  }
+
+  private compositionCache: Promise<Float32Array> | null = null;
+
+  /**
+   * Composition strength between heads of different layers (the instrumentation's edges):
+   * c[(l1,h1) -> (l2,h2)] = max over Q, K, V of ‖W_O^{h1} W_X^{h2}‖_F / (‖W_O^{h1}‖_F ‖W_X^{h2}‖_F), l1 < l2,
+   * as a (nLayer·nHead)² row-major matrix. The products run on the GPU (one matmul of l1's c_proj
+   * rows against l2's c_attn as the engine holds it, dense or BSR, then block norms), once per engine.
+   */
+  composition(): Promise<Float32Array> {
+    this.compositionCache ??= this.computeComposition();
+    return this.compositionCache;
+  }
+
+  private async computeComposition(): Promise<Float32Array> {
+    const { device } = this.gpu;
+    const { nLayer: L, nHead: H, nEmbd: D, headDim: hd } = this.config;
+    const nodes = L * H;
+    const strength = new Float32Array(nodes * nodes);
+    if (L < 2) return strength;
+    const tmp = new BufferPool(device);
+    const ctx = { ...this.ctx, pool: tmp };
+    const pairs: Array<[number, number]> = [];
+    for (let l1 = 0; l1 < L - 1; l1++) for (let l2 = l1 + 1; l2 < L; l2++) pairs.push([l1, l2]);
+    const sq = tmp.storage('composition |W_O W_X|^2', pairs.length * H * 3 * H * 4);
+    const y = tmp.storage('composition W_O(l1) W_QKV(l2) (nEmbd, 3 nEmbd)', D * 3 * D * 4);
+    // c_proj rows of every layer but the last, f16-rounded as the GPU holds them: (nEmbd in, nEmbd out).
+    const wO = this.wOForComposition.map((a, l) => (l < L - 1 ? tmp.upload(`composition W_O(${l})`, a) : null));
+    const blockPipeline = ctx.pipelines.get('blocknorm', { WG: 64 });
+    const list: Dispatch[] = [];
+    pairs.forEach(([l1, l2], i) => {
+      list.push(linearDispatch(ctx, 'matmul', { label: `composition ${l1}->${l2}`, w: this.layers[l2].attnW, x: wO[l1]!, y, epilogue: 'none', M: D }, { ...this.variants, matmul: 'tiled' }));
+      const params = tmp.uniform(`blocknorm ${l1}->${l2}`, new Uint32Array([H, hd, D, i * H * 3 * H]));
+      list.push({ label: `blocknorm ${l1}->${l2}`, pipeline: blockPipeline, bindGroup: makeBindGroup(device, blockPipeline, 'blocknorm', [params, y, sq]), grid: () => [H, 3 * H, 1] });
+    });
+    const staging = device.createBuffer({ label: 'composition readback', size: sq.size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const enc = device.createCommandEncoder({ label: 'composition' });
+    const pass = enc.beginComputePass({ label: 'composition' });
+    encodeDispatches(pass, list, D);
+    pass.end();
+    enc.copyBufferToBuffer(sq, 0, staging, 0, sq.size);
+    device.queue.submit([enc.finish()]);
+    await staging.mapAsync(GPUMapMode.READ);
+    const num = new Float32Array(staging.getMappedRange().slice(0));
+    staging.unmap();
+    staging.destroy();
+    tmp.destroy();
+    const oNorm = this.oNorms;
+    const xNorm = this.qkvNorms;
+    pairs.forEach(([l1, l2], i) => {
+      for (let h1 = 0; h1 < H; h1++) {
+        for (let h2 = 0; h2 < H; h2++) {
+          let c = 0;
+          for (let x = 0; x < 3; x++) {
+            const den = oNorm[l1][h1] * xNorm[l2][x * H + h2];
+            if (den > 0) c = Math.max(c, Math.sqrt(Math.max(0, num[i * H * 3 * H + (h1 * 3 + x) * H + h2])) / den);
+          }
+          strength[(l1 * H + h1) * nodes + l2 * H + h2] = c;
+        }
+      }
+    });
+    return strength;
   }
 
   /**

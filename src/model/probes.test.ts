@@ -61,3 +61,26 @@ describe('GPU probes equal the CPU reference', async () => {
     });
   }
 });
+
+describe('composition strengths (edges) on the GPU equal the CPU reference', async () => {
+  const gpu = await testGpu();
+  it('dense and block-sparse c_attn', async () => {
+    const { compositionStrengths } = await import('../probes/composition');
+    const m = makeTestModel({ layers: 3, heads: 4, embd: 64, vocab: 50, ctx: 16, seed: 8 });
+    const w = loadGpt2Weights(parseSafetensors(m.safetensors, 'model.safetensors'), m.config);
+    // Layer 2's c_attn: keep only the q/k/v columns of head 0 in input rows 0..15 (16 x 16 blocks).
+    const a = w.layers[2].attnW;
+    for (let k = 0; k < 64; k++) for (let c = 0; c < 192; c++) if (k >= 16 || c % 64 >= 16) a[k * 192 + c] = 0;
+    const ref = compositionStrengths(w).strength;
+    for (const crossoverDensity of [0, 1]) {
+      const engine = await Gpt2Engine.create(gpu, w, { block: 16, crossoverDensity });
+      const got = await gpuCheck(gpu, 'composition', () => engine.composition());
+      expect(got.length).toBe(12 * 12);
+      expect(relErr(got, ref)).toBeLessThan(1e-4);
+      expect(Math.max(...ref)).toBeGreaterThan(0.05);
+      // Heads 1..3 of layer 2 have no weights left: nothing composes into them.
+      for (let src = 0; src < 8; src++) for (let h = 1; h < 4; h++) expect(got[src * 12 + 8 + h]).toBe(0);
+      engine.destroy();
+    }
+  });
+});
