@@ -5,6 +5,7 @@
 import { validateGpt2Tensors } from '../model/checkpoint';
 import { parameterCount, type GPT2Config } from '../model/config';
 import { readModelDir } from '../model/files';
+import { resolveModelArg } from './hubCache';
 import { DTYPE_BYTES, elementCount, formatShape, LITTLE_ENDIAN, type SafetensorsFile, type TensorInfo } from '../model/safetensors';
 import { flag, parseOptions, requireString } from './args';
 
@@ -170,6 +171,6 @@ export async function run(args: string[]): Promise<void> {
     process.stdout.write(`${HELP}\n`);
     return;
   }
-  const report = await inspectModel(requireString(values, 'model'));
+  const report = await inspectModel(await resolveModelArg(requireString(values, 'model'), (line) => process.stderr.write(`${line}\n`)));
   process.stdout.write(flag(values, 'json') ? `${JSON.stringify(report)}\n` : `${formatReport(report)}\n`);
 }

@@ -68,7 +68,7 @@ describe('cli', () => {
   it('bad arguments: one line on stderr, exit 2', async () => {
     expectOneLineError(await cli('make-test-model', '--out', join(dir, 'x'), '--layers', 'two', '--heads', '2', '--embd', '8', '--vocab', '30', '--ctx', '16'),
       2, /--layers must be a positive integer \(got "two"\)/);
-    expectOneLineError(await cli('make-test-model', '--out', join(dir, 'x'), '--preset', 'gpt2-124m', '--tokenizer', 'gpt2'), 2, /issue 7/);
+    expectOneLineError(await cli('make-test-model', '--out', join(dir, 'x'), '--layers', '1', '--heads', '1', '--embd', '8', '--vocab', '300', '--ctx', '8', '--tokenizer', 'gpt2'), 2, /--tokenizer gpt2 needs --vocab 50257/);
     expectOneLineError(await cli('inspect', '--model', dir, '--frob'), 2, /--frob/);
     const unknown = await cli('frobnicate');
     expect(unknown.code).toBe(2);

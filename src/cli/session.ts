@@ -4,6 +4,7 @@ import { readModelDir } from '../model/files';
 import { loadGpt2Weights } from '../model/checkpoint';
 import { loadTokenizer, type TextTokenizer } from '../model/tokenizer';
 import { joinSource } from '../model/errors';
+import { resolveModelArg } from './hubCache';
 import { acquireNodeGpu } from '../gpu/node';
 import { Gpt2Engine } from '../model/gpt2';
 import type { GpuContext } from '../gpu/device';
@@ -17,9 +18,10 @@ export interface CliSession {
   loadMs: number;
 }
 
-export async function openModel(dir: string): Promise<CliSession> {
+export async function openModel(arg: string): Promise<CliSession> {
   const t0 = performance.now();
-  // Files first: a bad model is reported before any GPU work starts.
+  // Files first: a bad model is reported before any GPU work starts. `hf:owner/name` downloads once.
+  const dir = await resolveModelArg(arg, (line) => process.stderr.write(`${line}\n`));
   const files = await readModelDir(dir);
   const weights = loadGpt2Weights(files.safetensors, files.config);
   const tokenizer = files.tokenizerJson !== undefined
