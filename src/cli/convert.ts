@@ -11,6 +11,7 @@ import { readModelDir } from '../model/files';
 import { PRUNE_METADATA_KEYS } from '../model/prune';
 import { parseSafetensors, type SafetensorsFile } from '../model/safetensors';
 import { choice, CliError, flag, parseOptions, requireString, type OptionValues } from './args';
+import { resolveModelArg } from './hubCache';
 
 export const HELP = `usage: npm run -s cli -- convert --model DIR --to dense|bsr [--block B] --out DIR
 
@@ -20,7 +21,8 @@ dense (--to dense) or block-sparse (--to bsr, companion tensors <name>.bsr_crow_
 stored iff it holds a nonzero element, dtypes and tensor order are kept, and dense → bsr → dense (or
 bsr → dense → bsr) gives back the same bytes.
 
-  --model DIR   model directory (config.json, model.safetensors, optional tokenizer.json)
+  --model DIR   model directory (config.json, model.safetensors, optional tokenizer.json), or
+                hf:owner/name[@revision] (downloaded once into a cache)
   --to FORMAT   dense or bsr
   --block B     BSR block size: ${BSR_BLOCK_SIZES.join(', ')} (--to bsr only; default: the model's own BSR block or
                 the block it was pruned with, else 32)
@@ -96,7 +98,9 @@ export async function run(args: string[]): Promise<void> {
   if (to === 'dense' && block !== undefined) throw new CliError('--block applies only to --to bsr');
   checkOutDir(model, out);
 
-  const files = await readModelDir(model);
+  const dir = await resolveModelArg(model, (line) => process.stderr.write(`${line}\n`));
+  checkOutDir(dir, out);
+  const files = await readModelDir(dir);
   const st = files.safetensors;
   if (to === 'bsr') block ??= sourceBlock(st) ?? 32;
   const bytes = writeGpt2Checkpoint(st, { format: to, block });

@@ -13,6 +13,7 @@ import {
 import { loadTokenizer } from '../model/tokenizer';
 import { choice, CliError, flag, floatOption, optionalString, parseOptions, requireString } from './args';
 import { blockOption, checkOutDir, writeConvertedDir } from './convert';
+import { resolveModelArg } from './hubCache';
 
 export const HELP = `usage: npm run -s cli -- prune --model DIR --density 0.125 --block 32 [--method magnitude|activation] [--calibration FILE] --out DIR
 
@@ -20,7 +21,7 @@ Keeps, in every attn.c_attn, attn.c_proj, mlp.c_fc and mlp.c_proj weight, exactl
 B×B blocks, the highest-scoring ones (ties: lower block index), zeroes the rest and writes OUT as a BSR
 checkpoint (config.json and tokenizer.json copied; __metadata__ records method, density and block).
 
-  --model DIR          model directory
+  --model DIR          model directory, or hf:owner/name[@revision] (downloaded once into a cache)
   --density D          fraction of blocks kept per matrix, in (0, 1]
   --block B            block size: ${BSR_BLOCK_SIZES.join(', ')}
   --method M           magnitude (default): Frobenius norm of the block;
@@ -68,7 +69,9 @@ export async function run(args: string[]): Promise<void> {
   // The calibration file first: a wrong path fails before the model is read.
   const text = method !== 'activation' ? undefined : calibration === undefined ? DEFAULT_CALIBRATION_TEXT : await readCalibration(calibration);
 
-  const files = await readModelDir(model);
+  const dir = await resolveModelArg(model, (line) => process.stderr.write(`${line}\n`));
+  checkOutDir(dir, out);
+  const files = await readModelDir(dir);
   const st = files.safetensors;
   const dtypes = new Map([...validateGpt2Tensors(st, files.config)].map(([name, info]) => [name, info.dtype as WeightDtype]));
   const weights = loadGpt2Weights(st, files.config);
@@ -77,11 +80,11 @@ export async function run(args: string[]): Promise<void> {
   if (method === 'activation') {
     if (files.tokenizerJson === undefined) {
       throw new ModelFormatError({
-        file: joinSource(model, 'tokenizer.json'), code: 'io', problem: 'file not found',
+        file: joinSource(dir, 'tokenizer.json'), code: 'io', problem: 'file not found',
         hint: '--method activation encodes the calibration text with it; use --method magnitude for a model without a tokenizer',
       });
     }
-    const tokenizer = await loadTokenizer(files.tokenizerJson, { file: joinSource(model, 'tokenizer.json'), vocabSize: files.config.vocabSize });
+    const tokenizer = await loadTokenizer(files.tokenizerJson, { file: joinSource(dir, 'tokenizer.json'), vocabSize: files.config.vocabSize });
     const ids = tokenizer.encode(text!);
     if (ids.length === 0) throw new Error(`${calibration ?? 'built-in calibration text'}: encodes to no tokens`);
     norms = collectActivationNorms(weights, calibrationWindows(ids, files.config.nCtx));
