@@ -21,15 +21,7 @@ override BLOCK: u32 = 32u;    // 16, 32 or 64
 
 var<workgroup> red: array<f32, WG>;
 
-fn gelu(v: f32) -> f32 {
-  let u = clamp(0.7978845608028654 * (v + 0.044715 * v * v * v), -15.0, 15.0);
-  return 0.5 * v * (1.0 + tanh(u));
-}
-
-fn dot8(w4: vec4<u32>, xa: vec4<f32>, xb: vec4<f32>) -> f32 {
-  return dot(vec4<f32>(unpack2x16float(w4.x), unpack2x16float(w4.y)), xa) +
-         dot(vec4<f32>(unpack2x16float(w4.z), unpack2x16float(w4.w)), xb);
-}
+// #include common
 
 fn rowDot(row: u32, lane: u32, lanes: u32) -> f32 {
   let cpb = BLOCK / 8u;                 // vec4<u32> chunks per block row

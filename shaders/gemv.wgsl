@@ -17,10 +17,7 @@ override EPILOGUE: u32 = 0u;
 
 var<workgroup> red: array<f32, WG>;
 
-fn gelu(v: f32) -> f32 {
-  let u = clamp(0.7978845608028654 * (v + 0.044715 * v * v * v), -15.0, 15.0);
-  return 0.5 * v * (1.0 + tanh(u));
-}
+// #include common
 
 fn rowDot(row: u32, lane: u32, lanes: u32) -> f32 {
   var acc = 0.0;
@@ -50,14 +47,6 @@ fn store(row: u32, acc: f32) {
   if (EPILOGUE == 1u) { y[o] = gelu(v); }
   else if (EPILOGUE == 2u) { y[o] = y[o] + v; }
   else { y[o] = v; }
-}
-
-fn dot8(w4: vec4<u32>, xa: vec4<f32>, xb: vec4<f32>) -> f32 {
-  let h0 = unpack2x16float(w4.x);
-  let h1 = unpack2x16float(w4.y);
-  let h2 = unpack2x16float(w4.z);
-  let h3 = unpack2x16float(w4.w);
-  return dot(vec4<f32>(h0, h1), xa) + dot(vec4<f32>(h2, h3), xb);
 }
 
 @compute @workgroup_size(WG)

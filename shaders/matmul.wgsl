@@ -25,10 +25,7 @@ const BK = 16u;
 var<workgroup> xs: array<f32, 1024>;   // [BK][BM]
 var<workgroup> ws: array<f32, 1024>;   // [BK][BN]
 
-fn gelu(v: f32) -> f32 {
-  let u = clamp(0.7978845608028654 * (v + 0.044715 * v * v * v), -15.0, 15.0);
-  return 0.5 * v * (1.0 + tanh(u));
-}
+// #include common
 
 fn store(m: u32, n: u32, acc: f32) {
   var v = acc;

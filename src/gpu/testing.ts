@@ -6,6 +6,7 @@ import { withErrorScopes, type GpuContext } from './device';
 import { BufferPool, readBuffer } from './buffers';
 import { PipelineCache } from './pipelines';
 import { STEP_BYTES, type KernelContext } from '../kernels/kernel';
+import { mulberry32 } from '../model/random';
 
 let shared: Promise<GpuContext> | null = null;
 
@@ -44,14 +45,8 @@ export async function readF32(device: GPUDevice, b: GPUBuffer, count: number): P
 
 /** Deterministic pseudo-random numbers for tests (mulberry32), uniform in [-scale, scale). */
 export function rng(seed: number): (scale?: number) => number {
-  let a = seed >>> 0;
-  return (scale = 1) => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1) * scale;
-  };
+  const next = mulberry32(seed);
+  return (scale = 1) => (next() * 2 - 1) * scale;
 }
 
 export function randomArray(n: number, r: (s?: number) => number, scale = 1): Float32Array {

@@ -1,4 +1,4 @@
-// The one loader for shaders/<kernel>.wgsl: bundled by Vite (`?raw` through import.meta.glob) in the
+// The one loader for shaders/<kernel>.wgsl (and their `// #include` of shared helpers): bundled by Vite (`?raw` through import.meta.glob) in the
 // browser and in vitest, read from disk under plain Node (tsx CLI), where import.meta.glob does not exist.
 
 let sources: Record<string, string> | null = null;
@@ -24,10 +24,11 @@ function loadAll(): Record<string, string> {
   }
 }
 
-/** WGSL source of shaders/<name>.wgsl. */
-export function shaderSource(name: string): string {
+/** WGSL source of shaders/<name>.wgsl, with `// #include <other>` lines replaced by shaders/<other>.wgsl. */
+export function shaderSource(name: string, including: string[] = []): string {
   sources ??= loadAll();
   const src = sources[name];
   if (src === undefined) throw new Error(`shaders/${name}.wgsl not found (have: ${Object.keys(sources).join(', ')})`);
-  return src;
+  if (including.includes(name)) throw new Error(`shaders/${name}.wgsl includes itself (${[...including, name].join(' -> ')})`);
+  return src.replace(/^\/\/ #include (\w+)$/gm, (_, other: string) => shaderSource(other, [...including, name]));
 }

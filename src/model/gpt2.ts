@@ -17,6 +17,7 @@ import { createProbe, headGram, parseProbes, probeLayout, thresholdData, NO_SLOT
 import { DEFAULT_THRESHOLDS } from '../probes/thresholds';
 import { encodeDispatches, makeBindGroup, writeStep, STEP_BYTES, type Dispatch, type KernelContext, type StepParams } from '../kernels/kernel';
 import { roundToF16 } from './f16';
+import { mulberry32 } from './random';
 import { uploadMatrix, rowChunks, type PackedMatrix, type RowChunk } from '../kernels/packed';
 import { createEmbed } from '../kernels/embed';
 import { createLayerNorm } from '../kernels/layernorm';
@@ -102,18 +103,6 @@ function linearDispatch(
   return kind === 'gemv'
     ? createGemv(ctx, { label: o.label, w: m.buffer, N: m.rows, K: m.cols, kStride: m.kStride, bias: o.bias, x: o.x, y: o.y, epilogue: o.epilogue, variant: variants.gemv })
     : createMatmul(ctx, { label: o.label, x: o.x, w: m.buffer, M: o.M, N: m.rows, K: m.cols, kStride: m.kStride, bias: o.bias, y: o.y, epilogue: o.epilogue, variant: variants.matmul });
-}
-
-/** Deterministic uniform stream for the sampler (mulberry32), so seeded sampling is reproducible. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export class Gpt2Engine implements Engine {

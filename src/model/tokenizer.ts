@@ -132,19 +132,23 @@ export function makeByteLevelTokenizerJson(merges: Array<[string, string]> = [])
     if (!(a in vocab) || !(b in vocab)) throw new RangeError(`merge ${a} ${b}: both parts must already be tokens`);
     if (!(a + b in vocab)) vocab[a + b] = next++;
   }
-  const eos = next;
+  return byteLevelBpeJson(vocab, merges.map(([a, b]) => `${a} ${b}`), next);
+}
+
+/** An HF tokenizer.json for a byte-level BPE (GPT-2's scheme): vocab, merges ("a b"), and <|endoftext|> at eosId. */
+export function byteLevelBpeJson(vocab: Record<string, number>, merges: string[], eosId: number): Record<string, unknown> {
   return {
     version: '1.0',
     truncation: null,
     padding: null,
-    added_tokens: [{ id: eos, content: '<|endoftext|>', single_word: false, lstrip: false, rstrip: false, normalized: true, special: true }],
+    added_tokens: [{ id: eosId, content: '<|endoftext|>', single_word: false, lstrip: false, rstrip: false, normalized: true, special: true }],
     normalizer: null,
     pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
     post_processor: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: false, use_regex: true },
     decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
     model: {
       type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: '', end_of_word_suffix: '',
-      fuse_unk: false, byte_fallback: false, vocab, merges: merges.map(([a, b]) => `${a} ${b}`),
+      fuse_unk: false, byte_fallback: false, vocab, merges,
     },
   };
 }
