@@ -185,7 +185,7 @@ export class Gpt2Engine implements Engine {
     const wpe = uploadMatrix(pool, `${label}.wpe`, w.wpe, nCtx, D, 'rows-cols');
     const wteChunks = rowChunks(wte, maxBinding, device.limits.minStorageBufferOffsetAlignment);
     if (wpe.bytes > maxBinding) throw new EngineInputError(`${label}: wpe (${wpe.bytes} bytes) exceeds the binding limit ${maxBinding}`);
-    const block: BsrBlock = opts.block ?? ((w as { sparse?: { block?: number } }).sparse?.block as BsrBlock | undefined) ?? 32;
+    const block: BsrBlock = opts.block ?? (w.sparse?.block as BsrBlock | undefined) ?? 32;
     const crossover = opts.crossoverDensity ?? BSR_CROSSOVER_DENSITY;
     const matrices: MatrixInfo[] = [];
     const layers: LayerGpu[] = w.layers.map((l, i) => {
