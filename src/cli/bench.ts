@@ -8,9 +8,12 @@ import { measureCrossover } from './crossover';
 import { acquireNodeGpu } from '../gpu/node';
 import { choice } from './args';
 
-export const HELP = `usage: npm run -s cli -- bench --model DIR [--model DIR ...] [--prompt-tokens P] [--tokens N] [--runs R] [--json]
+export const HELP = `usage: npm run -s cli -- bench --model DIR [--model DIR ...] [--prompt-tokens P] [--tokens N] [--runs R]
+                               [--kernels auto|dense|bsr] [--json]
        npm run -s cli -- bench --crossover [--embd D] [--block 16|32|64] [--json]
 
+--kernels: auto (default) lets the engine pick per matrix by the measured crossover density; dense or bsr
+forces every block matrix onto those kernels (same weights: the honest dense-vs-sparse comparison).
 Several --model flags bench the models one after the other in one run and end with a comparison table (JSON: an array).
 Runs R (default 3) greedy generations of N tokens (default 32) after a P-token prompt (default 32), after one warm-up,
 and reports medians: prefill tokens/s, decode tokens/s, ms per token, dispatches per token, weight bytes read per token,
@@ -25,6 +28,7 @@ const OPTIONS = {
   runs: { type: 'string' },
   json: { type: 'boolean' },
   crossover: { type: 'boolean' },
+  kernels: { type: 'string' },
   embd: { type: 'string' },
   block: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -57,8 +61,9 @@ export async function run(args: string[]): Promise<void> {
   const promptTokens = intOption(v, 'prompt-tokens', { min: 1, default: 32 })!;
   const tokens = intOption(v, 'tokens', { min: 2, default: 32 })!;
   const runs = intOption(v, 'runs', { min: 1, default: 3 })!;
+  const kernels = choice(v, 'kernels', ['auto', 'dense', 'bsr'] as const, 'auto')!;
   const results: BenchResult[] = [];
-  for (const dir of dirs) results.push(await benchModel(dir, { promptTokens, tokens, runs, json }));
+  for (const dir of dirs) results.push(await benchModel(dir, { promptTokens, tokens, runs, json, kernels }));
   if (json) process.stdout.write(`${JSON.stringify(results.length === 1 ? results[0] : results)}\n`);
   else if (results.length > 1) {
     process.stdout.write('\nmodel | weights MB/token | block density | prefill tok/s | decode tok/s | decode ms blocks | decode ms LM head | probes on\n');
@@ -70,9 +75,10 @@ export async function run(args: string[]): Promise<void> {
 
 export type BenchResult = Awaited<ReturnType<typeof benchModel>>;
 
-async function benchModel(dir: string, o: { promptTokens: number; tokens: number; runs: number; json: boolean }) {
+async function benchModel(dir: string, o: { promptTokens: number; tokens: number; runs: number; json: boolean; kernels: 'auto' | 'dense' | 'bsr' }) {
   const { promptTokens, tokens, runs, json } = o;
-  const s = await openModel(dir);
+  const crossoverDensity = o.kernels === 'dense' ? 0 : o.kernels === 'bsr' ? 1 : undefined;
+  const s = await openModel(dir, { crossoverDensity });
   const { engine, gpu } = s;
   const cfg = engine.config;
   if (promptTokens + tokens > cfg.nCtx + 1) {
@@ -125,6 +131,7 @@ async function benchModel(dir: string, o: { promptTokens: number; tokens: number
   }
   const result = {
     model: dir,
+    kernels: o.kernels,
     adapter: gpu.adapterInfo,
     config: { n_layer: cfg.nLayer, n_head: cfg.nHead, n_embd: cfg.nEmbd, n_ctx: cfg.nCtx, vocab_size: cfg.vocabSize },
     prompt_tokens: promptTokens,

@@ -6,7 +6,7 @@ import { loadTokenizer, type TextTokenizer } from '../model/tokenizer';
 import { joinSource } from '../model/errors';
 import { resolveModelArg } from './hubCache';
 import { acquireNodeGpu } from '../gpu/node';
-import { Gpt2Engine } from '../model/gpt2';
+import { Gpt2Engine, type EngineOptions } from '../model/gpt2';
 import type { GpuContext } from '../gpu/device';
 import type { ModelFiles } from '../model/checkpoint';
 
@@ -18,7 +18,7 @@ export interface CliSession {
   loadMs: number;
 }
 
-export async function openModel(arg: string): Promise<CliSession> {
+export async function openModel(arg: string, engineOptions: EngineOptions = {}): Promise<CliSession> {
   const t0 = performance.now();
   // Files first: a bad model is reported before any GPU work starts. `hf:owner/name` downloads once.
   const dir = await resolveModelArg(arg, (line) => process.stderr.write(`${line}\n`));
@@ -28,7 +28,7 @@ export async function openModel(arg: string): Promise<CliSession> {
     ? await loadTokenizer(files.tokenizerJson, { file: joinSource(dir, 'tokenizer.json'), vocabSize: files.config.vocabSize })
     : undefined;
   const gpu = await acquireNodeGpu({ label: `cli ${dir}` });
-  const engine = await Gpt2Engine.create(gpu, weights, { label: dir });
+  const engine = await Gpt2Engine.create(gpu, weights, { label: dir, ...engineOptions });
   return { files, gpu, engine, tokenizer, loadMs: performance.now() - t0 };
 }
 
