@@ -30,7 +30,8 @@ export default defineConfig({
     trace: 'retain-on-failure',
   },
   webServer: {
-    command: `npx vite --port ${port} --strictPort`,
+    // A frozen server (vite.config.ts): no HMR reloads if a file changes while the suite runs.
+    command: `SPARSE_GPT2_FROZEN_SERVER=1 npx vite --port ${port} --strictPort`,
     url: baseURL,
     reuseExistingServer: !process.env.CI,
     timeout: 120_000,

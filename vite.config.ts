@@ -8,6 +8,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { defineConfig, type Plugin } from 'vite';
 
 const rootDir = import.meta.dirname;
+/**
+ * Set by playwright.config.ts for the e2e server: no file watching and no HMR client, so that a source file
+ * saved while the suite runs cannot reload a page in the middle of a test.
+ */
+const frozen = process.env.SPARSE_GPT2_FROZEN_SERVER === '1';
 const weightsDir = resolve(rootDir, 'weights');
 const weightsUrlPrefix = '/weights/';
 
@@ -89,5 +94,6 @@ export default defineConfig({
   },
   server: {
     port: 5173,
+    ...(frozen ? { hmr: false, watch: null } : {}),
   },
 });

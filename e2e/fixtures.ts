@@ -1,5 +1,5 @@
 // Test models for the e2e suite and how the page gets them: the global setup writes a small deterministic
-// GPT-2 (with and without a byte-level tokenizer.json) to a temp folder; routeTestModels() serves that
+// GPT-2 (with and without a byte-level tokenizer.json, and a block-sparse copy) to a temp folder; routeTestModels() serves that
 // folder to a page at /weights/<name>/ through Playwright request routing, so nothing lands in weights/.
 
 import { readFile } from 'node:fs/promises';
@@ -16,6 +16,8 @@ export const e2eModels = {
   text: 'e2e',
   /** Same weights, no tokenizer.json: the page takes and shows token ids. */
   ids: 'e2e-ids',
+  /** The same model block-pruned to a quarter of its 16 × 16 blocks (stored BSR), with two dead heads. */
+  sparse: 'e2e-sparse',
 } as const;
 
 /** Environment variable through which the global setup tells the tests where it wrote the models. */

@@ -1,19 +1,38 @@
-// <sg-demo-app>: the page shell. Acquires WebGPU (or shows why it cannot), loads the model through a
-// ModelSlot, wires the prompt form's events to generation, and handles device loss. It owns all async
-// work; the elements it renders only display what it passes them.
+// <sg-demo-app>: the page shell. Acquires WebGPU (or shows why it cannot), loads the two models into their
+// panels ("Sparse GPT-2" left, "GPT-2 (baseline)" right) through one ModelSlot each, runs a Generate on both
+// through the PairRunner (one after the other on the GPU), keeps the settings, records generations into the
+// IndexedDB store and replays them, and handles device loss. It owns all async work; the elements it renders
+// only display what it passes them and send events back.
 
 import { Task, TaskStatus } from '@lit/task';
 import { css, html, LitElement, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
+import { DEFAULT_THRESHOLDS } from '../probes/thresholds';
+import { RecordingStore, type RecordingSummary } from '../probes/store';
 import { openGpu, type PageGpu } from './engineClient';
-import type { GenerateRequestEvent } from './events';
+import type {
+  DemoSettings,
+  GenerateRequest,
+  GenerateRequestEvent,
+  GridPngRequestEvent,
+  RecordingActionEvent,
+  RecordingImportEvent,
+  RecordingRenameEvent,
+  RecordToggleEvent,
+  SettingsChangeEvent,
+} from './events';
 import { ModelSlot } from './model-slot';
 import type { PanelStatus } from './model-panel';
+import { PairRunner, RUN_ORDER, type PairOutcome, type Side } from './pair-runner';
+import { buildRecording, recordingName } from './recorder';
+import type { ListMessage } from './recording-list';
 import { theme } from './theme';
 import './device-lost';
 import './model-panel';
 import './no-webgpu';
 import './prompt-form';
+import './recording-list';
+import './speedup-meter';
 
 const panelStatusOf: Record<TaskStatus, PanelStatus> = {
   [TaskStatus.INITIAL]: 'waiting',
@@ -22,8 +41,39 @@ const panelStatusOf: Record<TaskStatus, PanelStatus> = {
   [TaskStatus.ERROR]: 'error',
 };
 
+/** The panels' titles, as in the seed picture. */
+export const PANEL_TITLES: Record<Side, string> = { sparse: 'Sparse GPT-2', dense: 'GPT-2 (baseline)' };
+
+export const DEFAULT_SETTINGS: DemoSettings = {
+  maxTokens: 32,
+  greedy: true,
+  temperature: 0.8,
+  topK: 40,
+  thresholds: { ...DEFAULT_THRESHOLDS },
+  probes: true,
+  gridLive: true,
+};
+
 function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
+}
+
+/** Offers a file to the user as a download. */
+function download(blob: Blob, fileName: string): void {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = fileName;
+  a.style.display = 'none';
+  document.body.append(a);
+  a.click();
+  a.remove();
+  // The download has its own reference by now; revoke on the next turn.
+  setTimeout(() => URL.revokeObjectURL(url), 0);
+}
+
+function fileSlug(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 80) || 'recording';
 }
 
 @customElement('sg-demo-app')
@@ -35,15 +85,19 @@ export class DemoApp extends LitElement {
         display: block;
         min-height: 100vh;
         background: var(--sg-bg);
-        padding: 1.4rem clamp(0.8rem, 3vw, 2.4rem) 2rem;
+        padding: 1.2rem clamp(0.6rem, 2vw, 1.6rem) 2rem;
+      }
+      header,
+      main {
+        max-width: 110rem;
+        margin: 0 auto;
       }
       header {
-        max-width: 72rem;
-        margin: 0 auto 1.2rem;
+        margin-bottom: 1rem;
       }
       h1 {
         margin: 0;
-        font-size: 1.5rem;
+        font-size: 1.45rem;
         font-weight: 700;
         letter-spacing: -0.01em;
       }
@@ -51,16 +105,41 @@ export class DemoApp extends LitElement {
         margin: 0.25rem 0 0;
       }
       main {
-        max-width: 72rem;
-        margin: 0 auto;
         display: grid;
         gap: 1rem;
       }
-      sg-prompt-form {
+      sg-prompt-form,
+      sg-recording-list {
         background: var(--sg-surface);
         border: 1px solid var(--sg-border);
         border-radius: 12px;
         padding: 1rem 1.1rem;
+      }
+      .pair {
+        display: grid;
+        grid-template-columns: minmax(0, 1fr) 10.5rem minmax(0, 1fr);
+        gap: 0.8rem;
+        align-items: start;
+      }
+      sg-speedup-meter {
+        position: sticky;
+        top: 1rem;
+        background: var(--sg-surface);
+        border: 1px solid var(--sg-border);
+        border-radius: 12px;
+        padding: 0.8rem 0.6rem;
+      }
+      @media (max-width: 900px) {
+        .pair {
+          grid-template-columns: minmax(0, 1fr);
+        }
+        sg-speedup-meter {
+          position: static;
+          order: 3;
+        }
+        .dense {
+          order: 2;
+        }
       }
       .starting {
         padding: 1rem 0;
@@ -68,10 +147,10 @@ export class DemoApp extends LitElement {
     `,
   ];
 
-  /** Base URL of the model folder (config.json, model.safetensors, optional tokenizer.json). */
-  @property({ attribute: 'model-url' }) modelUrl = '/weights/dense/';
-  /** Title of the model's panel. */
-  @property({ attribute: 'panel-heading' }) panelHeading = 'GPT-2 (dense)';
+  /** Base URL of the sparse model's folder (config.json, model.safetensors, optional tokenizer.json). */
+  @property({ attribute: 'sparse-url' }) sparseUrl = '/weights/sparse/';
+  /** Base URL of the dense baseline's folder. */
+  @property({ attribute: 'dense-url' }) denseUrl = '/weights/dense/';
 
   /** The GPU in use; null before it is acquired, after it is lost, and while reloading. */
   @state() private gpu: PageGpu | null = null;
@@ -79,6 +158,14 @@ export class DemoApp extends LitElement {
   @state() private lostReason: string | null = null;
   /** Bumped by "Reload models" to acquire a fresh device. */
   @state() private gpuEpoch = 0;
+  @state() private settings: DemoSettings = DEFAULT_SETTINGS;
+  @state() private recordOn = false;
+  @state() private recordings: RecordingSummary[] = [];
+  @state() private listMessage: ListMessage | null = null;
+  @state() private openRecording: number | null = null;
+
+  /** Generate requests made while Record was on. */
+  private readonly recordRequests = new WeakSet<GenerateRequest>();
 
   private readonly gpuTask = new Task(this, {
     args: () => [this.gpuEpoch] as [number],
@@ -94,16 +181,28 @@ export class DemoApp extends LitElement {
     },
   });
 
-  private readonly model = new ModelSlot(
-    this,
-    () => this.gpu,
-    () => this.modelUrl,
-  );
+  private readonly slots: Record<Side, ModelSlot> = {
+    sparse: new ModelSlot(this, PANEL_TITLES.sparse, () => this.gpu, () => this.sparseUrl, DEFAULT_SETTINGS.thresholds),
+    dense: new ModelSlot(this, PANEL_TITLES.dense, () => this.gpu, () => this.denseUrl, DEFAULT_SETTINGS.thresholds),
+  };
+
+  private readonly runner = new PairRunner(this, this.slots, (outcome) => this.saveRecordings(outcome));
+
+  /** The recordings store; opened once. A failure leaves the list unavailable and the rest of the page working. */
+  private readonly storeTask = new Task(this, {
+    args: () => [] as [],
+    task: async () => {
+      const store = await RecordingStore.open();
+      this.recordings = await store.list();
+      return store;
+    },
+  });
 
   private onDeviceLost(gpu: PageGpu, reason: string): void {
     if (gpu !== this.gpu) return; // an old device from before a reload
     this.lostReason = reason;
-    this.gpu = null; // the slot's load task re-runs with no GPU: it stops the run and drops the model
+    void this.runner.stop();
+    this.gpu = null; // the slots' load tasks re-run with no GPU: they drop the models
   }
 
   private onReload(): void {
@@ -113,40 +212,248 @@ export class DemoApp extends LitElement {
   }
 
   private onGenerate(e: GenerateRequestEvent): void {
-    void this.model.generate(e.request);
+    if (this.recordOn) this.recordRequests.add(e.request);
+    for (const side of RUN_ORDER) this.slots[side].closeReplay();
+    this.openRecording = null;
+    void this.runner.generate(e.request);
+  }
+
+  private onSettings(e: SettingsChangeEvent): void {
+    this.settings = e.settings;
+    for (const side of RUN_ORDER) this.slots[side].setThresholds(e.settings.thresholds);
+  }
+
+  private onRecord(e: RecordToggleEvent): void {
+    this.recordOn = e.on;
+  }
+
+  private store(): RecordingStore | null {
+    return this.storeTask.status === TaskStatus.COMPLETE ? this.storeTask.value! : null;
+  }
+
+  private async refreshList(): Promise<void> {
+    const store = this.store();
+    if (store) this.recordings = await store.list();
+  }
+
+  /** After a Generate made with Record on: one recording per model that returned probes for every token. */
+  private async saveRecordings(outcome: PairOutcome): Promise<void> {
+    if (!this.recordRequests.has(outcome.request)) return;
+    const store = this.store();
+    if (!store) {
+      this.listMessage = { kind: 'error', text: 'Not recorded: the recordings store is unavailable.' };
+      return;
+    }
+    const saved: string[] = [];
+    const problems: string[] = [];
+    for (const { side, promptIds, outcome: run } of outcome.runs) {
+      const slot = this.slots[side];
+      const model = slot.loaded;
+      if (!model || !run.summary) continue;
+      if (!run.recorded) {
+        problems.push(`${slot.title} returned no probes${outcome.request.settings.probes ? '' : ' (Probes is off)'}`);
+        continue;
+      }
+      if (run.recorded.length === 0) continue;
+      try {
+        const c = model.info.config;
+        const s = outcome.request.settings;
+        const rec = buildRecording({
+          name: recordingName(slot.title, outcome.request.prompt),
+          createdAt: new Date(),
+          model: { id: model.info.name, sha256: await model.sha256(), nLayer: c.nLayer, nHead: c.nHead, nEmbd: c.nEmbd, nCtx: c.nCtx, vocabSize: c.vocabSize },
+          thresholds: run.thresholds,
+          sampling: s.greedy ? { greedy: true } : { greedy: false, temperature: s.temperature, topK: s.topK, seed: outcome.seed },
+          maxTokens: s.maxTokens,
+          prompt: outcome.request.prompt,
+          promptIds,
+          candidates: run.candidates,
+          tokens: run.recorded,
+        });
+        const summary = await store.put(rec);
+        saved.push(`“${summary.name}”`);
+      } catch (e) {
+        problems.push(`${slot.title}: ${messageOf(e)}`);
+      }
+    }
+    await this.refreshList();
+    const text = [saved.length ? `Saved ${saved.join(' and ')}.` : '', problems.length ? `Not recorded: ${problems.join('; ')}.` : '']
+      .filter(Boolean)
+      .join(' ');
+    if (text) this.listMessage = { kind: problems.length ? 'error' : 'info', text };
+  }
+
+  private async onRecordingAction(e: RecordingActionEvent): Promise<void> {
+    const store = this.store();
+    if (!store) return;
+    try {
+      switch (e.action) {
+        case 'open':
+          await this.openInPanel(store, e.id);
+          return;
+        case 'delete': {
+          const summary = await store.summary(e.id);
+          await store.delete(e.id);
+          if (this.openRecording === e.id) this.closeReplays();
+          await this.refreshList();
+          this.listMessage = { kind: 'info', text: `Deleted “${summary?.name ?? e.id}”.` };
+          return;
+        }
+        case 'export': {
+          const summary = await store.summary(e.id);
+          const bytes = await store.export(e.id);
+          download(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/json' }), `${fileSlug(summary?.name ?? 'recording')}.recording.json`);
+          return;
+        }
+      }
+    } catch (err) {
+      this.listMessage = { kind: 'error', text: messageOf(err) };
+    }
+  }
+
+  /**
+   * Replays a recording in the panel whose model made it (same model.safetensors hash), else in one of the
+   * same shape (saying so); a recording neither panel can show is refused with a message.
+   */
+  private async openInPanel(store: RecordingStore, id: number): Promise<void> {
+    const rec = await store.get(id);
+    if (!rec) throw new Error(`Recording ${id} is no longer stored.`);
+    const m = rec.model;
+    let target: Side | null = null;
+    let note: string | null = null;
+    for (const side of RUN_ORDER) {
+      const model = this.slots[side].loaded;
+      if (model && (await model.sha256().catch(() => null)) === m.sha256) {
+        target = side;
+        break;
+      }
+    }
+    if (target === null) {
+      target = RUN_ORDER.find((side) => {
+        const s = this.slots[side].shape;
+        return s !== null && s.nLayer === m.nLayer && s.nHead === m.nHead && s.nEmbd === m.nEmbd;
+      }) ?? null;
+      note = `recorded with ${m.id}, a model of the same shape but other weights`;
+    }
+    if (target === null) {
+      throw new Error(`“${rec.name}” was recorded with ${m.id} (${m.nLayer} layers × ${m.nHead} heads × ${m.nEmbd} wide); neither loaded model has that shape.`);
+    }
+    this.closeReplays();
+    this.slots[target].showReplay({ id, name: rec.name, createdAt: rec.createdAt, note }, rec);
+    this.openRecording = id;
+    this.listMessage = { kind: 'info', text: `Replaying “${rec.name}” in ${PANEL_TITLES[target]}.` };
+  }
+
+  private closeReplays(): void {
+    for (const side of RUN_ORDER) this.slots[side].closeReplay();
+    this.openRecording = null;
+  }
+
+  private async onRename(e: RecordingRenameEvent): Promise<void> {
+    const store = this.store();
+    if (!store) return;
+    try {
+      await store.rename(e.id, e.name);
+      await this.refreshList();
+      this.listMessage = { kind: 'info', text: `Renamed to “${e.name}”.` };
+    } catch (err) {
+      this.listMessage = { kind: 'error', text: messageOf(err) };
+    }
+  }
+
+  /** Imports a recording file; an invalid one is rejected with the validator's message and nothing stored changes. */
+  private async onImport(e: RecordingImportEvent): Promise<void> {
+    const store = this.store();
+    if (!store) return;
+    try {
+      const bytes = new Uint8Array(await e.file.arrayBuffer());
+      const summary = await store.import(bytes);
+      await this.refreshList();
+      this.listMessage = { kind: 'info', text: `Imported “${summary.name}” from ${e.file.name}.` };
+    } catch (err) {
+      this.listMessage = { kind: 'error', text: `Rejected ${e.file.name}: ${messageOf(err)}` };
+    }
+  }
+
+  private onGridPng(e: GridPngRequestEvent): void {
+    download(e.blob, e.fileName);
+  }
+
+  private panelStatus(side: Side): PanelStatus {
+    return this.lostReason !== null ? 'waiting' : panelStatusOf[this.slots[side].load.status];
+  }
+
+  private renderPanel(side: Side) {
+    const slot = this.slots[side];
+    const load = slot.load;
+    const status = this.panelStatus(side);
+    const info = status === 'ready' ? load.value!.info : null;
+    const other = RUN_ORDER.find((s) => s !== side)!;
+    return html`<sg-model-panel
+      class=${side}
+      heading=${PANEL_TITLES[side]}
+      model-url=${side === 'sparse' ? this.sparseUrl : this.denseUrl}
+      .status=${status}
+      .info=${info}
+      .progress=${slot.progress}
+      .error=${load.status === TaskStatus.ERROR ? messageOf(load.error) : null}
+      .data=${slot.replay?.data ?? slot.live}
+      .replay=${slot.replay?.info ?? null}
+      .runState=${slot.runState}
+      .stopReason=${slot.stopReason}
+      .runError=${slot.runError}
+      .waitingFor=${PANEL_TITLES[other]}
+      .probesAsked=${slot.probesAsked}
+      .probesMissing=${slot.probesMissing}
+      .edgeState=${slot.edgeState}
+      .edgeError=${slot.edgeError}
+      ?grid-live=${this.settings.gridLive}
+      @sg-grid-png=${this.onGridPng}
+      @sg-replay-close=${() => {
+        slot.closeReplay();
+        this.openRecording = null;
+      }}
+    ></sg-model-panel>`;
   }
 
   private renderDemo() {
-    const slot = this.model;
-    const load = slot.load;
-    const status = this.lostReason !== null ? 'waiting' : panelStatusOf[load.status];
-    const info = load.status === TaskStatus.COMPLETE ? load.value!.info : null;
+    const ready = RUN_ORDER.filter((side) => this.panelStatus(side) === 'ready');
+    // Id mode when a loaded model has no tokenizer: its prompt is a list of token ids.
+    const idMode = ready.some((side) => !this.slots[side].loaded?.info.hasTokenizer);
     return html`
       ${this.lostReason !== null
         ? html`<sg-device-lost .reason=${this.lostReason} @sg-reload=${this.onReload}></sg-device-lost>`
         : nothing}
       <sg-prompt-form
-        ?ready=${status === 'ready'}
-        ?running=${slot.running}
-        ?id-mode=${info ? !info.hasTokenizer : false}
-        .error=${slot.promptError}
+        ?ready=${ready.length > 0}
+        ?running=${this.runner.running}
+        ?recording=${this.recordOn}
+        ?id-mode=${idMode}
+        .settings=${this.settings}
+        .error=${this.runner.promptError}
         @sg-generate=${this.onGenerate}
-        @sg-stop=${() => void slot.stop()}
+        @sg-stop=${() => void this.runner.stop()}
+        @sg-settings=${this.onSettings}
+        @sg-record=${this.onRecord}
       ></sg-prompt-form>
-      <sg-model-panel
-        heading=${this.panelHeading}
-        model-url=${this.modelUrl}
-        .status=${status}
-        .info=${info}
-        .progress=${slot.progress}
-        .error=${load.status === TaskStatus.ERROR ? messageOf(load.error) : null}
-        .promptText=${slot.promptText}
-        .tokens=${slot.tokens}
-        .metrics=${slot.metrics}
-        .runState=${slot.runState}
-        .stopReason=${slot.stopReason}
-        .runError=${slot.runError}
-      ></sg-model-panel>
+      <div class="pair">
+        ${this.renderPanel('sparse')}
+        <sg-speedup-meter
+          .speedup=${this.runner.speedup}
+          .active=${this.runner.active}
+          .order=${RUN_ORDER.map((side) => ({ side, title: PANEL_TITLES[side] }))}
+        ></sg-speedup-meter>
+        ${this.renderPanel('dense')}
+      </div>
+      <sg-recording-list
+        .recordings=${this.recordings}
+        .openId=${this.openRecording}
+        .unavailable=${this.storeTask.status === TaskStatus.ERROR ? messageOf(this.storeTask.error) : null}
+        .message=${this.listMessage}
+        @sg-recording-action=${(e: RecordingActionEvent) => void this.onRecordingAction(e)}
+        @sg-recording-rename=${(e: RecordingRenameEvent) => void this.onRename(e)}
+        @sg-recording-import=${(e: RecordingImportEvent) => void this.onImport(e)}
+      ></sg-recording-list>
     `;
   }
 
@@ -154,7 +461,10 @@ export class DemoApp extends LitElement {
     return html`
       <header>
         <h1>Sparse GPT-2 on WebGPU</h1>
-        <p class="muted">GPT-2 running in this page on WebGPU compute shaders; nothing leaves your machine.</p>
+        <p class="muted">
+          A block-sparse GPT-2 and its dense baseline, running in this page on WebGPU compute shaders, with what fires
+          in each: nothing leaves your machine.
+        </p>
       </header>
       <main>
         ${this.gpuTask.render({

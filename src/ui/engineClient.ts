@@ -10,6 +10,7 @@ import { loadGpt2Weights } from '../model/checkpoint';
 import { fetchModelFiles } from '../model/files';
 import { Gpt2Engine } from '../model/gpt2';
 import { loadTokenizer, type TextTokenizer } from '../model/tokenizer';
+import { sha256Hex } from '../probes/snapshot';
 
 export type { GenerationSummary, StepResult, StopReason } from '../model/engineApi';
 
@@ -64,6 +65,18 @@ export async function openGpu(): Promise<OpenGpuResult> {
 // ---------------------------------------------------------------------------------------------------
 // Models
 
+/** How sparse a model's block matrices are (the four per layer; embeddings and LM head excluded). */
+export interface WeightDensity {
+  /** Nonzero blocks over all blocks, weighted by each matrix's element count (1 for a dense model). */
+  blockDensity: number;
+  /** Matrices the engine runs on the block-sparse (BSR) kernels, and all of them. */
+  bsrMatrices: number;
+  matrices: number;
+  /** Heads whose output projection is not all zero, and all heads. */
+  activeHeads: number;
+  heads: number;
+}
+
 /** What the page shows about a loaded model. */
 export interface ModelInfo {
   /** Short name: the config's _name_or_path when present, else the last folder of the base URL. */
@@ -74,6 +87,7 @@ export interface ModelInfo {
   parameterCount: number;
   /** Bytes of weights held on the GPU. */
   weightBytes: number;
+  density: WeightDensity;
   /** False when the model folder has no tokenizer.json: prompts are then comma-separated token ids. */
   hasTokenizer: boolean;
   adapterDescription: string;
@@ -122,6 +136,12 @@ export interface LoadedModel {
   /** Display text of the prompt ids (the ids themselves without a tokenizer). */
   promptText(ids: number[]): string;
   createTextStream(): TokenTextStream;
+  /** One token's own text, decoded alone (a piece of a UTF-8 character shows as U+FFFD); the id without a tokenizer. */
+  tokenText(id: number): string;
+  /** Composition strengths between heads ((nLayer·nHead)², see Engine.composition), or null when the engine has none. */
+  composition(): Promise<Float32Array | null>;
+  /** SHA-256 of model.safetensors as 64 hex digits (hashed in the background from load; recordings name it). */
+  sha256(): Promise<string>;
   generate(promptIds: number[], opts: GenerateOptions, onStep: (step: StepResult) => void): Promise<GenerationSummary>;
   destroy(): void;
 }
@@ -197,11 +217,27 @@ export function createTokenTextStream(tokenizer: TextTokenizer | null): TokenTex
 }
 
 class PageModel implements LoadedModel {
+  private compositionPromise: Promise<Float32Array | null> | null = null;
   constructor(
     readonly info: ModelInfo,
     private readonly engine: Engine,
     private readonly tokenizer: TextTokenizer | null,
+    private readonly hash: Promise<string>,
   ) {}
+
+  tokenText(id: number): string {
+    return this.tokenizer ? this.tokenizer.decode([id]) : String(id);
+  }
+
+  composition(): Promise<Float32Array | null> {
+    // Computed once on the GPU at the first call; every later caller shares the result.
+    this.compositionPromise ??= this.engine.composition ? this.engine.composition() : Promise.resolve(null);
+    return this.compositionPromise;
+  }
+
+  sha256(): Promise<string> {
+    return this.hash;
+  }
 
   encodePrompt(prompt: string): number[] {
     const { nCtx, vocabSize } = this.info.config;
@@ -238,6 +274,32 @@ class PageModel implements LoadedModel {
   }
 }
 
+/** Elements of each per-layer matrix, by the name suffix the engine reports (HF Conv1D shapes). */
+function matrixElements(name: string, nEmbd: number): number {
+  if (name.endsWith('attn.c_attn.weight')) return 3 * nEmbd * nEmbd;
+  if (name.endsWith('attn.c_proj.weight')) return nEmbd * nEmbd;
+  if (name.endsWith('mlp.c_fc.weight') || name.endsWith('mlp.c_proj.weight')) return 4 * nEmbd * nEmbd;
+  throw new Error(`unknown matrix ${name}: the density summary does not know its shape`);
+}
+
+export function weightDensity(engine: Pick<Gpt2Engine, 'config' | 'matrices' | 'activeHeads'>): WeightDensity {
+  const { nEmbd, nLayer, nHead } = engine.config;
+  let kept = 0;
+  let total = 0;
+  for (const m of engine.matrices) {
+    const n = matrixElements(m.name, nEmbd);
+    kept += m.blockDensity * n;
+    total += n;
+  }
+  return {
+    blockDensity: total > 0 ? kept / total : 1,
+    bsrMatrices: engine.matrices.filter((m) => m.kind === 'bsr').length,
+    matrices: engine.matrices.length,
+    activeHeads: engine.activeHeads.reduce((n, heads) => n + heads.length, 0),
+    heads: nLayer * nHead,
+  };
+}
+
 /**
  * Loads config.json, model.safetensors and (if present) tokenizer.json from baseUrl onto gpu.
  * Throws ModelLoadError naming the base URL and the phase that failed; nothing is half-loaded:
@@ -250,7 +312,7 @@ export async function loadModel(
   signal?: AbortSignal,
 ): Promise<LoadedModel> {
   let phase: LoadPhase = 'fetch';
-  let engine: Engine | null = null;
+  let engine: Gpt2Engine | null = null;
   const step = (p: LoadPhase, label: string) => {
     signal?.throwIfAborted();
     phase = p;
@@ -272,16 +334,21 @@ export async function loadModel(
       });
     }
     signal?.throwIfAborted();
+    // Hashed off the critical path: only recordings need it, and 500 MB of weights take a moment.
+    const raw = files.safetensors.raw;
+    const hash = sha256Hex(raw);
+    hash.catch(() => undefined); // reported when a recording asks for it, not as an unhandled rejection
     const info: ModelInfo = {
       name: modelName(baseUrl, files.configJson),
       baseUrl,
       config: engine.config,
       parameterCount: parameterCount(engine.config),
       weightBytes: engine.weightBytes,
+      density: weightDensity(engine),
       hasTokenizer: tokenizer !== null,
       adapterDescription: gpu.adapterDescription,
     };
-    return new PageModel(info, engine, tokenizer);
+    return new PageModel(info, engine, tokenizer, hash);
   } catch (e) {
     engine?.destroy();
     if (signal?.aborted) throw e;

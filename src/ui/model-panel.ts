@@ -1,19 +1,22 @@
-// <sg-model-panel>: one model's panel: title, the model actually loaded (name, shape, size, adapter), its
-// load progress or load error, the streamed output and its latency. Display only; the shell feeds it.
+// <sg-model-panel>: one model's panel, as in the seed picture: its title, the model actually loaded (name,
+// shape, size, adapter), its load progress or load error, then the activation grid with the latency beside
+// it, the token strip (point at a token to see its grid) and the streamed text. Display only: the shell
+// feeds it; the only state it keeps is which token the pointer is on.
 
-import { css, html, LitElement, nothing } from 'lit';
-import { customElement, property } from 'lit/decorators.js';
+import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
+import { customElement, property, query, state } from 'lit/decorators.js';
 import type { LoadProgress, ModelInfo, StopReason } from './engineClient';
+import { GridPngRequestEvent, ReplayCloseEvent, type ScrubEvent } from './events';
+import type { ActivationGrid } from './activation-grid';
+import type { EdgeState, PanelData } from './model-slot';
+import { emptyMetrics, type ReplayInfo, type RunState } from './view-model';
+import './activation-grid';
 import './latency-meter';
 import './model-output';
-import { emptyMetrics, type GenerationMetrics, type OutputToken, type RunState } from './view-model';
+import './token-strip';
 import { theme } from './theme';
 
 export type PanelStatus = 'waiting' | 'loading' | 'ready' | 'error';
-
-function megabytes(bytes: number): string {
-  return `${(bytes / 1e6).toFixed(bytes < 1e7 ? 2 : 1)} MB`;
-}
 
 function millions(n: number): string {
   return n >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : `${(n / 1e3).toFixed(1)}k`;
@@ -25,6 +28,8 @@ const stopReasonText: Record<StopReason, string> = {
   aborted: 'Stopped.',
 };
 
+const emptyData: PanelData = { promptText: '', tokens: [], metrics: emptyMetrics, views: [] };
+
 @customElement('sg-model-panel')
 export class ModelPanel extends LitElement {
   static override styles = [
@@ -32,6 +37,7 @@ export class ModelPanel extends LitElement {
     css`
       :host {
         display: block;
+        min-width: 0;
         background: var(--sg-surface);
         border: 1px solid var(--sg-border);
         border-radius: 12px;
@@ -42,16 +48,20 @@ export class ModelPanel extends LitElement {
       }
       h2 {
         margin: 0;
-        font-size: 1.15rem;
+        font-size: 1.3rem;
         font-weight: 650;
+        text-align: center;
       }
       .model {
-        margin-top: 0.15rem;
+        margin-top: 0.2rem;
         font-size: 0.92em;
+        text-align: center;
+        overflow-wrap: anywhere;
       }
       .shape {
         margin-top: 0.15rem;
-        font-size: 0.85em;
+        font-size: 0.8em;
+        text-align: center;
       }
       .loading {
         display: flex;
@@ -72,8 +82,52 @@ export class ModelPanel extends LitElement {
           transform: rotate(360deg);
         }
       }
+      .viz {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 0.8rem 1.2rem;
+        align-items: flex-start;
+      }
       sg-latency-meter {
-        margin-top: 0.8rem;
+        flex: 1 1 14rem;
+        min-width: 12rem;
+      }
+      .note {
+        font-size: 0.85em;
+        margin: 0.3rem 0;
+      }
+      .grid-tools {
+        display: flex;
+        flex-wrap: wrap;
+        align-items: center;
+        gap: 0.4rem 0.8rem;
+        font-size: 0.85em;
+        margin-top: 0.3rem;
+      }
+      .grid-tools button {
+        font-size: 0.85em;
+        padding: 0.2em 0.7em;
+      }
+      .replay {
+        display: flex;
+        flex-wrap: wrap;
+        align-items: center;
+        gap: 0.4rem 0.8rem;
+        background: #eef3fb;
+        border-radius: 6px;
+        padding: 0.4em 0.7em;
+        margin-bottom: 0.6rem;
+        font-size: 0.9em;
+      }
+      .replay button {
+        font-size: 0.9em;
+        padding: 0.2em 0.7em;
+      }
+      sg-token-strip {
+        margin-top: 0.6rem;
+      }
+      sg-model-output {
+        margin-top: 0.4rem;
       }
       .status {
         margin-top: 0.5rem;
@@ -82,7 +136,7 @@ export class ModelPanel extends LitElement {
     `,
   ];
 
-  /** Panel title (e.g. "Sparse GPT-2"). */
+  /** Panel title ("Sparse GPT-2", "GPT-2 (baseline)"). */
   @property() heading = 'GPT-2';
   /** Where the model comes from (its base URL), named even when the load fails. */
   @property({ attribute: 'model-url' }) modelUrl = '';
@@ -94,24 +148,173 @@ export class ModelPanel extends LitElement {
   @property({ attribute: false }) progress: LoadProgress | null = null;
   /** Why the load failed, when status is error. */
   @property({ attribute: false }) error: string | null = null;
-  @property({ attribute: false }) promptText = '';
-  @property({ attribute: false }) tokens: OutputToken[] = [];
-  @property({ attribute: false }) metrics: GenerationMetrics = emptyMetrics;
+  /** What to show: the live generation, or the open recording's. */
+  @property({ attribute: false }) data: PanelData = emptyData;
+  /** The open recording shown instead of the live generation. */
+  @property({ attribute: false }) replay: ReplayInfo | null = null;
   @property({ attribute: false }) runState: RunState = 'idle';
   @property({ attribute: false }) stopReason: StopReason | null = null;
   /** Why the last generation failed. */
   @property({ attribute: false }) runError: string | null = null;
+  /** The model that has the GPU while this one waits (shown in the queued message). */
+  @property({ attribute: false }) waitingFor: string | null = null;
+  /** The last run asked for probes, and whether the engine returned none. */
+  @property({ attribute: false }) probesAsked = true;
+  @property({ attribute: false }) probesMissing = false;
+  @property({ attribute: false }) edgeState: EdgeState = 'pending';
+  @property({ attribute: false }) edgeError: string | null = null;
+  /** Draw the grid (the "Live grid" setting). */
+  @property({ type: Boolean, attribute: 'grid-live' }) gridLive = true;
+
+  /** The token under the pointer or focus, and the one pinned by a click. */
+  @state() private hovered: number | null = null;
+  @state() private pinned: number | null = null;
+
+  @query('sg-activation-grid') private grid!: ActivationGrid | null;
+
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    // A new generation or another recording: scrubbing starts over at live.
+    if (changed.has('data') && (changed.get('data')?.promptText !== this.data.promptText || this.data.tokens.length < (changed.get('data')?.tokens.length ?? 0))) {
+      this.hovered = null;
+      this.pinned = null;
+    }
+    if (changed.has('replay') && changed.get('replay')?.id !== this.replay?.id) {
+      this.hovered = null;
+      this.pinned = null;
+    }
+  }
+
+  private onScrub(e: ScrubEvent): void {
+    if (e.pin) {
+      this.pinned = e.index;
+      this.hovered = e.index;
+    } else {
+      this.hovered = e.index;
+    }
+  }
+
+  /** The token whose grid is shown: pointer/focus first, then a pinned one, else the newest (live). */
+  private shownIndex(): number | null {
+    const n = this.data.views.length;
+    const i = this.hovered ?? this.pinned;
+    return i !== null && i < n ? i : null;
+  }
+
+  private async savePng(): Promise<void> {
+    const grid = this.grid;
+    if (!grid) return;
+    const blob = await grid.toPngBlob();
+    const slug = this.heading.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+    const shown = this.shownIndex();
+    this.dispatchEvent(new GridPngRequestEvent(blob, `${slug}-grid${shown !== null ? `-token-${shown + 1}` : ''}.png`));
+  }
 
   private renderModelLine() {
     const info = this.info;
     if (!info) return html`<div class="model muted">Model: <code>${this.modelUrl}</code></div>`;
     const c = info.config;
-    return html`<div class="model">Model: <strong>${info.name}</strong> <span class="muted">(<code>${info.baseUrl}</code>)</span></div>
+    return html`<div class="model" data-testid="model-name">
+        Model: <strong>${info.name}</strong> <span class="muted">(<code>${info.baseUrl}</code>)</span>
+      </div>
       <div class="shape muted" data-testid="model-shape">
         ${c.nLayer} layers × ${c.nHead} heads × ${c.nEmbd} wide · context ${c.nCtx} · vocab ${c.vocabSize} ·
-        ${millions(info.parameterCount)} parameters · ${megabytes(info.weightBytes)} on GPU${info.hasTokenizer ? '' : ' · no tokenizer (ids)'}
-        · ${info.adapterDescription}
+        ${millions(info.parameterCount)} parameters${info.hasTokenizer ? '' : ' · no tokenizer (ids)'} · ${info.adapterDescription}
       </div>`;
+  }
+
+  private gridNote(shown: number | null): string {
+    const n = this.data.views.length;
+    if (n === 0) return '';
+    if (shown === null) return `live · token ${n}`;
+    return `token ${shown + 1} of ${n}${this.pinned === shown ? ' (pinned)' : ''}`;
+  }
+
+  private renderProbeNote() {
+    if (this.replay) return nothing;
+    if (!this.probesAsked && this.data.views.length === 0 && this.runState !== 'idle') {
+      return html`<p class="note muted">Probes are off: turn on <em>Probes</em> to see which heads and neurons fire.</p>`;
+    }
+    if (this.probesAsked && this.probesMissing) {
+      return html`<p class="note muted" role="status">This engine returned no probes, so the grid cannot show what fires.</p>`;
+    }
+    switch (this.edgeState) {
+      case 'pending':
+        return html`<p class="note muted">Computing head composition for the edges…</p>`;
+      case 'unavailable':
+        return html`<p class="note muted">This engine gives no head composition: edges are not drawn.</p>`;
+      case 'failed':
+        return html`<p class="note error">Could not compute the edges: ${this.edgeError}</p>`;
+      default:
+        return nothing;
+    }
+  }
+
+  private renderRunStatus() {
+    switch (this.runState) {
+      case 'queued':
+        return html`<div class="status muted" role="status">
+          Waiting for the GPU: runs after ${this.waitingFor ?? 'the other model'} finishes (the two never share the GPU).
+        </div>`;
+      case 'skipped':
+        return html`<div class="status muted" role="status">Stopped before its turn: not run.</div>`;
+      case 'finished':
+        return this.stopReason ? html`<div class="status muted" role="status">${stopReasonText[this.stopReason]}</div>` : nothing;
+      default:
+        return nothing;
+    }
+  }
+
+  private renderReady() {
+    const info = this.info!;
+    const data = this.data;
+    const shape = { nLayer: info.config.nLayer, nHead: info.config.nHead, nEmbd: info.config.nEmbd };
+    const shown = this.shownIndex();
+    const views = data.views;
+    const view = views.length ? views[shown ?? views.length - 1]! : null;
+    return html`${this.replay
+        ? html`<div class="replay" role="status">
+            <span
+              >Replaying <strong>${this.replay.name}</strong>, recorded ${new Date(this.replay.createdAt).toLocaleString()}${this.replay.note
+                ? html` <span class="muted">(${this.replay.note})</span>`
+                : nothing}</span
+            >
+            <button type="button" @click=${() => this.dispatchEvent(new ReplayCloseEvent())}>Back to live</button>
+          </div>`
+        : nothing}
+      <div class="viz">
+        <div>
+          <sg-activation-grid
+            label=${this.heading}
+            .shape=${shape}
+            .view=${view}
+            note=${this.gridNote(shown)}
+            ?hidden=${!this.gridLive}
+          ></sg-activation-grid>
+          ${this.gridLive
+            ? html`<div class="grid-tools">
+                <button type="button" @click=${() => void this.savePng()}>Save PNG</button>
+              </div>`
+            : html`<p class="note muted">Grid hidden (<em>Live grid</em> is off).</p>`}
+          ${this.renderProbeNote()}
+        </div>
+        <sg-latency-meter .metrics=${data.metrics} .weightBytes=${info.weightBytes} .density=${info.density}></sg-latency-meter>
+      </div>
+      <sg-token-strip
+        label=${this.heading}
+        .tokens=${data.tokens}
+        ?id-mode=${!info.hasTokenizer}
+        .shown=${shown}
+        .pinned=${this.pinned}
+        @sg-scrub=${this.onScrub}
+      ></sg-token-strip>
+      <sg-model-output
+        .promptText=${data.promptText}
+        .tokens=${data.tokens}
+        ?id-mode=${!info.hasTokenizer}
+        ?streaming=${!this.replay && this.runState === 'running'}
+      ></sg-model-output>
+      ${this.runError && !this.replay ? html`<div class="error" role="alert">Generation failed: ${this.runError}</div>` : nothing}
+      ${this.replay ? nothing : this.renderRunStatus()}`;
   }
 
   private renderBody() {
@@ -128,17 +331,7 @@ export class ModelPanel extends LitElement {
           <strong>Could not load the model at <code>${this.modelUrl}</code>.</strong><br />${this.error}
         </div>`;
       case 'ready':
-        return html`<sg-model-output
-            .promptText=${this.promptText}
-            .tokens=${this.tokens}
-            ?id-mode=${this.info ? !this.info.hasTokenizer : false}
-            ?streaming=${this.runState === 'running'}
-          ></sg-model-output>
-          <sg-latency-meter .metrics=${this.metrics}></sg-latency-meter>
-          ${this.runError ? html`<div class="error" role="alert">Generation failed: ${this.runError}</div>` : nothing}
-          ${this.runState === 'finished' && this.stopReason
-            ? html`<div class="status muted" role="status">${stopReasonText[this.stopReason]}</div>`
-            : nothing}`;
+        return this.renderReady();
     }
   }
 

@@ -1,64 +1,95 @@
-// One model on the page: loads it (a @lit/task keyed on the GPU and the base URL), runs generations on it
-// and keeps what the panel displays (streamed tokens, timing). A ReactiveController, so the shell can hold
-// one per panel (today one; the dense + sparse pair later) without the panels doing any async work.
+// One model on the page: loads it (a @lit/task keyed on the GPU and the base URL), fetches its head
+// composition for the grid's edges, runs generations on it when the pair runner gives it the GPU, and keeps
+// what its panel displays: streamed tokens, timing, one grid view per token (re-thresholded when τ_head or
+// τ_edge change), and a replayed recording when one is open. A ReactiveController: the shell holds one per
+// panel and the panels do no async work.
 
 import { initialState, Task } from '@lit/task';
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import type { EdgeCandidates } from '../probes/composition';
+import { neuronFractions, type Thresholds } from '../probes/metrics';
+import type { Recording } from '../probes/snapshot';
 import {
   loadModel,
-  PromptError,
+  type GenerationSummary,
   type LoadedModel,
   type LoadProgress,
   type PageGpu,
   type StepResult,
   type StopReason,
 } from './engineClient';
-import type { GenerateRequest } from './events';
-import { emptyMetrics, type GenerationMetrics, type OutputToken, type RunState } from './view-model';
+import type { DemoSettings } from './events';
+import { countBits, gridEdgeCandidates, gridView, type GridFrame, type GridShape, type GridView } from './grid-model';
+import type { RecordedToken } from './recorder';
+import { emptyMetrics, median, type GenerationMetrics, type OutputToken, type ReplayInfo, type RunState } from './view-model';
 
-function median(values: number[]): number | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+/** Where the edges of the grid stand: the composition is computed once per model, on the GPU. */
+export type EdgeState = 'pending' | 'ready' | 'unavailable' | 'failed';
+
+/** What a finished run hands back to the pair runner (for the speedup and for recordings). */
+export interface RunOutcome {
+  summary: GenerationSummary | null;
+  /** Every token with its probes, when the engine returned probes for all of them. */
+  recorded: RecordedToken[] | null;
+  /** Thresholds and edge candidates in force when the run started (what a recording must state). */
+  thresholds: Thresholds;
+  candidates: EdgeCandidates | null;
 }
 
-interface Run {
-  abort: AbortController;
-  done: Promise<void>;
+/** The data one panel shows: the live generation or a replayed recording. */
+export interface PanelData {
+  promptText: string;
+  tokens: OutputToken[];
+  metrics: GenerationMetrics;
+  /** Grid view of each token, in order; empty when there are no probes. */
+  views: GridView[];
 }
 
 export class ModelSlot implements ReactiveController {
   /** The phase of the load in progress, for the panel's progress line. */
   progress: LoadProgress | null = null;
-  /** The prompt of the current/last run as displayed (text, or ids without a tokenizer). */
-  promptText = '';
-  tokens: OutputToken[] = [];
-  metrics: GenerationMetrics = emptyMetrics;
+  /** The live generation as displayed. */
+  live: PanelData = { promptText: '', tokens: [], metrics: emptyMetrics, views: [] };
   runState: RunState = 'idle';
   stopReason: StopReason | null = null;
   /** Why the last run failed (an engine or GPU error), shown in the panel. */
   runError: string | null = null;
-  /** Why the last prompt was refused (bad ids, too long), shown under the prompt box. */
-  promptError: string | null = null;
+  /** Set when probes were asked for but the engine returned none (the grid then says so). */
+  probesMissing = false;
+  /** Whether the last run asked for probes. */
+  probesAsked = false;
+  edgeState: EdgeState = 'pending';
+  edgeError: string | null = null;
+  /** A recording shown instead of the live generation, with its data. */
+  replay: { info: ReplayInfo; data: PanelData } | null = null;
 
   private model: LoadedModel | null = null;
-  private run: Run | null = null;
-  /** Numbers generate() requests, so only the newest of several pending ones runs. */
-  private requestSeq = 0;
+  private composition: Float32Array | null = null;
+  private thresholds: Thresholds;
+  private candidatesFor: { tau: number; candidates: EdgeCandidates } | null = null;
+  /** Probes of each live token, kept to re-threshold the views. */
+  private frames: GridFrame[] = [];
+  /** Bumped for every load and run, so late results of an old one are dropped. */
+  private epoch = 0;
+  /** Bumped for every load (not for runs), so a late composition of a released model is dropped. */
+  private loadEpoch = 0;
 
   readonly load: Task<[PageGpu | null, string], LoadedModel>;
 
   constructor(
     private readonly host: ReactiveControllerHost,
+    /** The panel's title ("Sparse GPT-2"), for messages and recording names. */
+    readonly title: string,
     private readonly gpu: () => PageGpu | null,
     private readonly baseUrl: () => string,
+    initialThresholds: Thresholds,
   ) {
+    this.thresholds = initialThresholds;
     host.addController(this);
     this.load = new Task(host, {
       args: () => [this.gpu(), this.baseUrl()] as [PageGpu | null, string],
       task: async ([gpu, baseUrl], { signal }) => {
-        await this.release();
+        this.release();
         if (!gpu) return initialState;
         this.progress = null;
         const model = await loadModel(
@@ -75,128 +106,257 @@ export class ModelSlot implements ReactiveController {
           signal.throwIfAborted();
         }
         this.model = model;
+        this.fetchComposition(model);
         return model;
       },
     });
+  }
+
+  hostConnected(): void {}
+
+  hostDisconnected(): void {
+    this.release();
+  }
+
+  get loaded(): LoadedModel | null {
+    return this.model;
+  }
+
+  get shape(): GridShape | null {
+    const c = this.model?.info.config;
+    return c ? { nLayer: c.nLayer, nHead: c.nHead, nEmbd: c.nEmbd } : null;
   }
 
   get running(): boolean {
     return this.runState === 'running';
   }
 
-  hostConnected(): void {}
-
-  hostDisconnected(): void {
-    void this.release();
-  }
-
-  /** Stops any run and frees the model's GPU memory (device lost, reload, page teardown). */
-  async release(): Promise<void> {
-    await this.stop();
+  /** Frees the model's GPU memory (device lost, reload, page teardown). The pair runner stops runs first. */
+  release(): void {
+    this.epoch++;
+    this.loadEpoch++;
     this.model?.destroy();
     this.model = null;
+    this.composition = null;
+    this.candidatesFor = null;
+    this.edgeState = 'pending';
+    this.edgeError = null;
+    if (this.runState === 'running' || this.runState === 'queued') this.runState = 'idle';
   }
 
-  /** Ends the running generation (between two tokens) and waits until it has. */
-  async stop(): Promise<void> {
-    const run = this.run;
-    if (!run) return;
-    run.abort.abort();
-    await run.done;
+  private fetchComposition(model: LoadedModel): void {
+    const epoch = this.loadEpoch;
+    this.edgeState = 'pending';
+    model.composition().then(
+      (c) => {
+        if (epoch !== this.loadEpoch) return;
+        this.composition = c;
+        this.edgeState = c ? 'ready' : 'unavailable';
+        this.candidatesFor = null;
+        this.rebuildViews();
+      },
+      (e: unknown) => {
+        if (epoch !== this.loadEpoch) return;
+        this.edgeState = 'failed';
+        this.edgeError = e instanceof Error ? e.message : String(e);
+        this.host.requestUpdate();
+      },
+    );
   }
 
-  /**
-   * Runs one generation. A request while another runs first stops that one, so two runs never
-   * interleave their tokens; steps of a superseded run are dropped.
-   */
-  async generate(request: GenerateRequest): Promise<void> {
-    const seq = ++this.requestSeq;
-    // Abort whatever runs (it may be one a concurrent request started meanwhile) and wait for it to end.
-    while (this.run) {
-      this.run.abort.abort();
-      await this.run.done;
-    }
-    if (seq !== this.requestSeq) return; // a newer request arrived while we waited; it runs instead
-    const model = this.model;
-    if (!model) return;
-    let promptIds: number[];
-    try {
-      promptIds = model.encodePrompt(request.prompt);
-    } catch (e) {
-      // PromptError says what to fix; a tokenizer failure is shown the same way rather than lost.
-      this.promptError = e instanceof PromptError ? e.message : `Could not encode the prompt: ${String(e)}`;
-      this.host.requestUpdate();
-      return;
-    }
+  /** Waits for the composition (a generation must not share the GPU with it); never throws. */
+  async compositionSettled(): Promise<void> {
+    await this.model?.composition().catch(() => undefined);
+  }
 
-    const abort = new AbortController();
-    const run: Run = { abort, done: Promise.resolve() };
-    this.run = run;
-    const stream = model.createTextStream();
-    const stepMs: number[] = [];
-    this.promptError = null;
-    this.runError = null;
+  private candidates(): EdgeCandidates | null {
+    const shape = this.shape;
+    if (!this.composition || !shape) return null;
+    const tau = this.thresholds.edge;
+    if (this.candidatesFor?.tau !== tau) this.candidatesFor = { tau, candidates: gridEdgeCandidates(shape, this.composition, tau) };
+    return this.candidatesFor.candidates;
+  }
+
+  /** New τ_head / τ_edge: every live view is re-thresholded at once (τ_neuron applies from the next run). */
+  setThresholds(t: Thresholds): void {
+    const changed = t.head !== this.thresholds.head || t.edge !== this.thresholds.edge;
+    this.thresholds = t;
+    if (changed) this.rebuildViews();
+  }
+
+  private rebuildViews(): void {
+    const shape = this.shape;
+    if (shape) {
+      const candidates = this.candidates();
+      this.live = { ...this.live, views: this.frames.map((f) => gridView(shape, f, candidates, this.thresholds.head)) };
+    }
+    this.host.requestUpdate();
+  }
+
+  /** Clears the live display and marks the model as waiting for its turn on the GPU. */
+  queue(promptText: string, promptTokens: number, probes: boolean): void {
+    this.epoch++;
+    this.frames = [];
+    this.live = { promptText, tokens: [], metrics: { ...emptyMetrics, promptTokens }, views: [] };
+    this.runState = 'queued';
     this.stopReason = null;
-    this.promptText = model.promptText(promptIds);
-    this.tokens = [];
-    this.metrics = { ...emptyMetrics, promptTokens: promptIds.length };
+    this.runError = null;
+    this.probesMissing = false;
+    this.probesAsked = probes;
+    this.replay = null;
+    this.host.requestUpdate();
+  }
+
+  /** Stop came before this model's turn. */
+  skip(): void {
+    if (this.runState === 'queued') this.runState = 'skipped';
+    this.host.requestUpdate();
+  }
+
+  /** Runs one generation with the GPU to itself (the pair runner guarantees that). Never throws. */
+  async run(promptIds: number[], settings: DemoSettings, seed: number, signal: AbortSignal): Promise<RunOutcome> {
+    const model = this.model;
+    const epoch = this.epoch;
+    const thresholds = { ...this.thresholds, neuron: settings.thresholds.neuron };
+    this.thresholds = thresholds;
+    const candidates = this.candidates();
+    const shape = this.shape!;
+    const stream = model?.createTextStream();
+    const recorded: RecordedToken[] = [];
+    let everyStepHadProbes = true;
+    const stepMs: number[] = [];
+    const outcome: RunOutcome = { summary: null, recorded: null, thresholds, candidates };
+    if (!model || !stream) {
+      this.runState = 'failed';
+      this.runError = 'The model is not loaded.';
+      this.host.requestUpdate();
+      return outcome;
+    }
     this.runState = 'running';
     this.host.requestUpdate();
 
     const onStep = (step: StepResult) => {
-      if (this.run !== run) return;
+      if (epoch !== this.epoch) return;
       stepMs.push(step.ms);
       const decodeMs = stepMs.slice(1);
       const decodeTotal = decodeMs.reduce((a, b) => a + b, 0);
-      this.tokens = [...this.tokens, { id: step.id, text: stream.push(step.id) }];
-      this.metrics = {
-        ...this.metrics,
-        tokenCount: stepMs.length,
-        prefillMs: stepMs[0]!,
-        lastMsPerToken: decodeMs.length ? step.ms : null,
-        medianMsPerToken: median(decodeMs),
-        tokensPerS: decodeTotal > 0 ? (1000 * decodeMs.length) / decodeTotal : null,
+      const live = this.live;
+      let views = live.views;
+      if (step.probes) {
+        const p = step.probes;
+        const frame: GridFrame = {
+          headActivity: p.headActivity,
+          neuronBits: p.neuronBits,
+          neuronFraction: p.neuronFraction,
+        };
+        this.frames.push(frame);
+        views = [...views, gridView(shape, frame, this.candidates(), this.thresholds.head)];
+        recorded.push({ id: step.id, text: model.tokenText(step.id), ms: step.ms, probes: p });
+      } else if (settings.probes) {
+        everyStepHadProbes = false;
+        this.probesMissing = true;
+      }
+      this.live = {
+        ...live,
+        tokens: [...live.tokens, { id: step.id, text: stream.push(step.id) }],
+        views,
+        metrics: {
+          ...live.metrics,
+          tokenCount: stepMs.length,
+          prefillMs: stepMs[0]!,
+          lastMsPerToken: decodeMs.length ? step.ms : null,
+          medianMsPerToken: median(decodeMs),
+          tokensPerS: decodeTotal > 0 ? (1000 * decodeMs.length) / decodeTotal : null,
+          decodeMs,
+        },
       };
       this.host.requestUpdate();
     };
 
-    run.done = (async () => {
-      try {
-        const summary = await model.generate(
-          promptIds,
-          {
-            maxTokens: request.maxTokens,
-            greedy: request.greedy,
-            temperature: request.temperature,
-            topK: request.topK,
-            // A fresh sampler seed per run: pressing Generate again gives another sample, as people expect.
-            seed: (Math.random() * 2 ** 32) >>> 0,
-            signal: abort.signal,
-          },
-          onStep,
-        );
+    try {
+      const summary = await model.generate(
+        promptIds,
+        {
+          maxTokens: settings.maxTokens,
+          greedy: settings.greedy,
+          temperature: settings.temperature,
+          topK: settings.topK,
+          seed,
+          signal,
+          probes: settings.probes,
+          thresholds,
+        },
+        onStep,
+      );
+      outcome.summary = summary;
+      if (epoch === this.epoch) {
         // The engine's own totals are authoritative once the run is over.
         this.stopReason = summary.stopReason;
-        this.metrics = {
-          ...this.metrics,
-          tokenCount: summary.ids.length,
-          prefillMs: summary.prefillMs,
-          medianMsPerToken: median(summary.decodeMs),
-          tokensPerS: summary.decodeMs.length ? summary.decodeTokensPerS : null,
+        this.live = {
+          ...this.live,
+          metrics: {
+            ...this.live.metrics,
+            tokenCount: summary.ids.length,
+            prefillMs: summary.ids.length ? summary.prefillMs : null,
+            medianMsPerToken: median(summary.decodeMs),
+            tokensPerS: summary.decodeMs.length ? summary.decodeTokensPerS : null,
+            decodeMs: summary.decodeMs,
+          },
         };
-      } catch (e) {
-        this.runError = e instanceof Error ? e.message : String(e);
-      } finally {
+      }
+      if (settings.probes && everyStepHadProbes && recorded.length === summary.ids.length) outcome.recorded = recorded;
+    } catch (e) {
+      if (epoch === this.epoch) this.runError = e instanceof Error ? e.message : String(e);
+    } finally {
+      if (epoch === this.epoch) {
         const rest = stream.flush();
-        if (rest && this.tokens.length) {
-          const last = this.tokens[this.tokens.length - 1]!;
-          this.tokens = [...this.tokens.slice(0, -1), { ...last, text: last.text + rest }];
+        const tokens = this.live.tokens;
+        if (rest && tokens.length) {
+          const last = tokens[tokens.length - 1]!;
+          this.live = { ...this.live, tokens: [...tokens.slice(0, -1), { ...last, text: last.text + rest }] };
         }
         this.runState = this.runError ? 'failed' : 'finished';
-        if (this.run === run) this.run = null;
         this.host.requestUpdate();
       }
-    })();
-    await run.done;
+    }
+    return outcome;
+  }
+
+  /** Shows a recording in this panel (the live generation stays underneath, back with closeReplay). */
+  showReplay(info: ReplayInfo, rec: Recording): void {
+    const shape = { nLayer: rec.model.nLayer, nHead: rec.model.nHead, nEmbd: rec.model.nEmbd };
+    const decodeMs = rec.steps.slice(1).map((s) => s.ms);
+    const decodeTotal = decodeMs.reduce((a, b) => a + b, 0);
+    this.replay = {
+      info,
+      data: {
+        promptText: rec.prompt,
+        tokens: rec.steps.map((s) => ({ id: s.id, text: s.text })),
+        metrics: {
+          tokenCount: rec.steps.length,
+          promptTokens: rec.promptIds.length,
+          prefillMs: rec.steps[0]?.ms ?? null,
+          lastMsPerToken: decodeMs.length ? decodeMs[decodeMs.length - 1]! : null,
+          medianMsPerToken: median(decodeMs),
+          tokensPerS: decodeTotal > 0 ? (1000 * decodeMs.length) / decodeTotal : null,
+          decodeMs,
+        },
+        // What was recorded, exactly: its firing bits and drawn edges, not a re-thresholding.
+        views: rec.steps.map((s) => ({
+          headFiring: s.headFiring,
+          firingCount: countBits(s.headFiring),
+          edges: s.edges,
+          neuronBits: s.neuronBits,
+          neuronFraction: neuronFractions(s.neuronBits, shape),
+          headActivity: s.headActivity,
+        })),
+      },
+    };
+    this.host.requestUpdate();
+  }
+
+  closeReplay(): void {
+    this.replay = null;
+    this.host.requestUpdate();
   }
 }

@@ -1,9 +1,12 @@
-// <sg-prompt-form>: the prompt box ("Prompt"), "Generate" and "Stop", and the generation settings.
-// It only collects input: Generate / Enter sends sg-generate with the settings, Stop sends sg-stop.
+// <sg-prompt-form>: the prompt box ("Prompt"), "Generate", "Stop" and the "Record" toggle, and the settings
+// (max tokens, greedy or temperature/top-k, the three firing thresholds, probes on/off, live grid on/off).
+// It only collects input: the settings are the shell's (a property in, sg-settings out on every change);
+// Generate / Enter sends sg-generate, Stop sg-stop, Record sg-record.
 
 import { html, LitElement, css, nothing } from 'lit';
-import { customElement, property, state } from 'lit/decorators.js';
-import { GenerateRequestEvent, StopRequestEvent } from './events';
+import { customElement, property } from 'lit/decorators.js';
+import { thresholdProblem, type Thresholds } from '../probes/metrics';
+import { GenerateRequestEvent, RecordToggleEvent, SettingsChangeEvent, StopRequestEvent, type DemoSettings } from './events';
 import { theme } from './theme';
 
 @customElement('sg-prompt-form')
@@ -58,43 +61,56 @@ export class PromptForm extends LitElement {
       .error {
         margin: 0;
       }
+      .record .dot {
+        display: inline-block;
+        width: 0.62em;
+        height: 0.62em;
+        margin-right: 0.45em;
+        border-radius: 50%;
+        background: var(--sg-faint);
+        vertical-align: 0.02em;
+      }
+      .record[aria-pressed='true'] {
+        border-color: var(--sg-error);
+        color: var(--sg-error);
+      }
+      .record[aria-pressed='true'] .dot {
+        background: var(--sg-error);
+      }
     `,
   ];
 
   /** A model is loaded and can take a prompt. Generate is disabled until then. */
   @property({ type: Boolean }) ready = false;
-  /** A generation is running: Stop is enabled, Generate waits. */
+  /** A generation is running: Stop is enabled (Generate stays enabled: a new one stops the running one first). */
   @property({ type: Boolean }) running = false;
+  /** Record is on: the next generations are saved as recordings. */
+  @property({ type: Boolean }) recording = false;
   /** The model has no tokenizer.json: the prompt is comma-separated token ids. */
   @property({ type: Boolean, attribute: 'id-mode' }) idMode = false;
   /** Why the last prompt was refused, shown under the box (and tied to it for screen readers). */
   @property() error: string | null = null;
   /** Initial prompt text. */
   @property() prompt = 'The meaning of life is';
-  /** Initial number of tokens to generate. */
-  @property({ type: Number, attribute: 'max-tokens' }) maxTokens = 32;
-
-  @state() private greedy = true;
-  @state() private temperature = 0.8;
-  @state() private topK = 40;
+  /** The current settings (the shell's); every edit is sent back as sg-settings. */
+  @property({ attribute: false }) settings!: DemoSettings;
 
   private submit(e?: Event): void {
     e?.preventDefault();
-    if (!this.ready || this.running) return;
-    this.dispatchEvent(
-      new GenerateRequestEvent({
-        prompt: this.prompt,
-        maxTokens: this.maxTokens,
-        greedy: this.greedy,
-        temperature: this.temperature,
-        topK: this.topK,
-      }),
-    );
+    if (!this.ready) return;
+    this.dispatchEvent(new GenerateRequestEvent({ prompt: this.prompt, settings: this.settings }));
   }
 
   private onKeyDown(e: KeyboardEvent): void {
     // Enter generates; Shift+Enter is a new line; Enter that confirms an IME composition is left alone.
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) this.submit(e);
+  }
+
+  private change(patch: Partial<DemoSettings>): void {
+    // Taken here at once as well: a click on Generate that blurs an edited field (its change event) must
+    // submit the edited value, before the shell's copy comes back down.
+    this.settings = { ...this.settings, ...patch };
+    this.dispatchEvent(new SettingsChangeEvent(this.settings));
   }
 
   /** Reads a number input, keeping the previous value when the field is empty or out of range. */
@@ -104,7 +120,29 @@ export class PromptForm extends LitElement {
     return input.checkValidity() && Number.isFinite(value) ? value : previous;
   }
 
+  /** A threshold edit: taken when it is a valid threshold, otherwise the field goes back to the current value. */
+  private threshold(e: Event, field: keyof Thresholds): void {
+    const input = e.target as HTMLInputElement;
+    const next = { ...this.settings.thresholds, [field]: input.valueAsNumber };
+    if (thresholdProblem(next) === null) this.change({ thresholds: next });
+    else input.value = String(this.settings.thresholds[field]);
+  }
+
+  private renderThreshold(field: keyof Thresholds, label: string, max: number, help: string) {
+    return html`<label title=${help}
+      >${label}
+      <input
+        type="number"
+        min="0"
+        max=${max}
+        step="any"
+        .value=${String(this.settings.thresholds[field])}
+        @change=${(e: Event) => this.threshold(e, field)}
+    /></label>`;
+  }
+
   override render() {
+    const s = this.settings;
     const describedBy = [this.idMode ? 'id-hint' : '', this.error ? 'prompt-error' : ''].filter(Boolean).join(' ');
     return html`
       <form @submit=${this.submit}>
@@ -126,9 +164,18 @@ export class PromptForm extends LitElement {
           : nothing}
         ${this.error ? html`<div id="prompt-error" class="error" role="alert">${this.error}</div>` : nothing}
         <div class="row">
-          <button class="primary" type="submit" ?disabled=${!this.ready || this.running}>Generate</button>
+          <button class="primary" type="submit" ?disabled=${!this.ready}>Generate</button>
           <button type="button" ?disabled=${!this.running} @click=${() => this.dispatchEvent(new StopRequestEvent())}>
             Stop
+          </button>
+          <button
+            type="button"
+            class="record"
+            aria-pressed=${this.recording ? 'true' : 'false'}
+            title="While on, each Generate is saved as one recording per model (needs probes)"
+            @click=${() => this.dispatchEvent(new RecordToggleEvent(!this.recording))}
+          >
+            <span class="dot" aria-hidden="true"></span>Record
           </button>
           <div class="row settings">
             <label
@@ -138,14 +185,14 @@ export class PromptForm extends LitElement {
                 min="1"
                 max="1024"
                 step="1"
-                .value=${String(this.maxTokens)}
-                @change=${(e: Event) => (this.maxTokens = this.numberFrom(e, this.maxTokens))}
+                .value=${String(s.maxTokens)}
+                @change=${(e: Event) => this.change({ maxTokens: this.numberFrom(e, s.maxTokens) })}
             /></label>
             <label
               ><input
                 type="checkbox"
-                .checked=${this.greedy}
-                @change=${(e: Event) => (this.greedy = (e.target as HTMLInputElement).checked)}
+                .checked=${s.greedy}
+                @change=${(e: Event) => this.change({ greedy: (e.target as HTMLInputElement).checked })}
               />Greedy</label
             >
             <label
@@ -155,9 +202,9 @@ export class PromptForm extends LitElement {
                 min="0.05"
                 max="5"
                 step="0.05"
-                ?disabled=${this.greedy}
-                .value=${String(this.temperature)}
-                @change=${(e: Event) => (this.temperature = this.numberFrom(e, this.temperature))}
+                ?disabled=${s.greedy}
+                .value=${String(s.temperature)}
+                @change=${(e: Event) => this.change({ temperature: this.numberFrom(e, s.temperature) })}
             /></label>
             <label
               >Top-k
@@ -166,11 +213,30 @@ export class PromptForm extends LitElement {
                 min="1"
                 max="64"
                 step="1"
-                ?disabled=${this.greedy}
-                .value=${String(this.topK)}
-                @change=${(e: Event) => (this.topK = this.numberFrom(e, this.topK))}
+                ?disabled=${s.greedy}
+                .value=${String(s.topK)}
+                @change=${(e: Event) => this.change({ topK: this.numberFrom(e, s.topK) })}
             /></label>
           </div>
+        </div>
+        <div class="row settings">
+          ${this.renderThreshold('head', 'τ head', 1000, 'A head fires when ‖z_h·W_O^h‖ / ‖x_l‖ ≥ τ head (applies at once)')}
+          ${this.renderThreshold('neuron', 'τ neuron', 1000, 'An MLP neuron fires when its post-GELU activation ≥ τ neuron (applies from the next Generate)')}
+          ${this.renderThreshold('edge', 'τ edge', 1, 'An edge joins two firing heads when their composition strength ≥ τ edge (applies at once)')}
+          <label
+            ><input
+              type="checkbox"
+              .checked=${s.probes}
+              @change=${(e: Event) => this.change({ probes: (e.target as HTMLInputElement).checked })}
+            />Probes</label
+          >
+          <label
+            ><input
+              type="checkbox"
+              .checked=${s.gridLive}
+              @change=${(e: Event) => this.change({ gridLive: (e.target as HTMLInputElement).checked })}
+            />Live grid</label
+          >
         </div>
       </form>
     `;

@@ -1,4 +1,4 @@
-// What the page displays about a generation, shared by the model slot (which fills it) and the display
+// What the page displays about a generation, shared by the model slots (which fill it) and the display
 // elements (which only read it). Plain data: no GPU or engine types.
 
 /** One generated token as displayed: its id and the text it contributed ('' while a character is split). */
@@ -18,9 +18,15 @@ export interface GenerationMetrics {
   /** Prompt prefill time, including the first token's readback. */
   prefillMs: number | null;
   promptTokens: number;
+  /** ms of every decode step so far, in order (the chart). */
+  decodeMs: number[];
 }
 
-export type RunState = 'idle' | 'running' | 'finished' | 'failed';
+/**
+ * idle: nothing run yet; queued: waiting for the other model to finish with the GPU; running; finished;
+ * failed (an engine error); skipped (Stop came before its turn).
+ */
+export type RunState = 'idle' | 'queued' | 'running' | 'finished' | 'failed' | 'skipped';
 
 export const emptyMetrics: GenerationMetrics = {
   tokenCount: 0,
@@ -29,4 +35,21 @@ export const emptyMetrics: GenerationMetrics = {
   medianMsPerToken: null,
   prefillMs: null,
   promptTokens: 0,
+  decodeMs: [],
 };
+
+export function median(values: readonly number[]): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** A recording shown in a panel instead of the live generation. */
+export interface ReplayInfo {
+  id: number;
+  name: string;
+  createdAt: string;
+  /** Why it plays in this panel, when not because the model file matches (e.g. "same shape, other weights"). */
+  note: string | null;
+}
