@@ -140,10 +140,15 @@ def main():
     p.add_argument("--plot", default=None, help="PNG of the training curves to copy next to the model")
     p.add_argument("--sample-tokens", type=int, default=48)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--card-only", action="store_true",
+                   help="rewrite README.md from the folder's summary.json and weights (no recomputation)")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     t0 = time.time()
     ck = torch.load(os.path.join(a.run, "ckpt.pt"))
+    if a.card_only:
+        rewrite_card(a, ck)
+        return
     args = ck["args"]
     if ck["step"] != args["steps"]:
         raise SystemExit(f"{a.run} stopped at step {ck['step']} of {args['steps']}: finish it with "
@@ -209,6 +214,18 @@ def main():
     print(f"exported {a.out} in {time.time() - t0:.0f}s")
 
 
+def rewrite_card(a, ck):
+    with open(os.path.join(a.out, "summary.json")) as f:
+        summary = json.load(f)
+    with open(os.path.join(a.out, "corpus-manifest.json")) as f:
+        corpus = json.load(f)
+    density = block_density(safetensors_io.load(os.path.join(a.out, "model.safetensors")), ck["args"]["block"])
+    samples = [(x["prompt"], x["greedy"]) for x in summary["samples"]]
+    write_card(os.path.join(a.out, "README.md"), a.name, ck["args"], GPTConfig(**ck["config"]), corpus, summary,
+               density, samples, os.path.exists(os.path.join(a.out, "training_curves.png")))
+    print(f"rewrote {a.out}/README.md")
+
+
 def fence(s):
     return "```\n" + s.replace("```", "`\u200b``") + "\n```"
 
@@ -242,6 +259,13 @@ def write_card(path, name, args, cfg, corpus, s, density, samples, has_plot):
              f"-> validation): {n_train} train files ({corpus['train_tokens']} tokens), {n_val} validation files "
              f"({corpus['val_tokens']} tokens). Every path with its sha256 is in "
              "[`corpus-manifest.json`](corpus-manifest.json). Nothing of the corpus is in this repository.\n")
+    val_files = sorted((m for m in corpus["manifest"] if m["split"] == "val"), key=lambda m: -m["bytes"])
+    val_bytes = sum(m["bytes"] for m in val_files)
+    if val_files and val_files[0]["bytes"] > 0.25 * val_bytes:
+        L.append(f"Note: `{val_files[0]['path']}` is {100 * val_files[0]['bytes'] / val_bytes:.0f}% of the validation "
+                 "bytes, so the whole-split validation loss below weighs that one file heavily" +
+                 (" (English documentation text inside a dict of strings, unlike most of the training code)"
+                  if val_files[0]["path"] == "pydoc_data/topics.py" else "") + ".\n")
     L.append("## Training\n")
     L.append("| | |\n|---|---|")
     L.append(f"| steps | {s['steps']} |")
@@ -253,6 +277,8 @@ def write_card(path, name, args, cfg, corpus, s, density, samples, has_plot):
     L.append(f"| seed | {args['seed']} (batches drawn by seed and step: identical for the dense and sparse runs) |")
     L.append(f"| **validation loss** | **{s['val_loss_nats']:.4f} nats/token** over the whole validation split "
              f"({s['val_tokens']:,} predicted tokens, non-overlapping {cfg.n_ctx}-token windows, f16-rounded weights) |")
+    L.append(f"| periodic validation loss | {s['periodic_val_loss_last']:.4f} nats/token on the first "
+             f"{args['eval_windows']} validation windows (the curve in the log and plot) |")
     L.append(f"| last train loss | {s['train_loss_last']:.4f} nats/token (mean of the last logging interval) |")
     L.append("")
     L.append("Per-step log: [`train_log.csv`](train_log.csv)" +
@@ -266,7 +292,9 @@ def write_card(path, name, args, cfg, corpus, s, density, samples, has_plot):
     L.append("")
     L.append("## Sample completions\n")
     L.append(f"Greedy decoding of {s['sample_tokens']} new tokens with the f16-rounded weights "
-             "(each block: the prompt, then the completion):\n")
+             f"(each block: the prompt, then the completion). A {s['tokens_seen'] / 1e6:.2f} M-token, "
+             f"{s['steps']}-step model: expect local Python idiom, not working programs; greedy decoding "
+             "often falls into repetition.\n")
     for text, comp in samples:
         L.append(fence(text + comp) + "\n")
     L.append("## Files\n")
