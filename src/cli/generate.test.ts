@@ -2,7 +2,7 @@
 // the --json fields other tools rely on, greedy determinism, bench's per-token facts, and a
 // machine with no usable WebGPU driver giving a non-zero exit with the reason.
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -80,5 +80,20 @@ describe('cli generate / bench', () => {
     const noGpu = await cli(['generate', '--model', model, '--ids', '1', '--tokens', '2'], { VK_ICD_FILENAMES: join(dir, 'no-such-driver.json') });
     expect(noGpu.code).toBe(1);
     expect(noGpu.stderr.trimEnd().split('\n').at(-1)).toMatch(/^error: WebGPU is present but no GPU adapter was found/);
+  });
+
+  it('generate --record writes a recording that decodes and matches the generation', async () => {
+    const { decodeRecording } = await import('../probes/snapshot');
+    const file = join(dir, 'run.recording.json');
+    const r = await cli(['generate', '--model', model, '--ids', '3,1,4', '--tokens', '5', '--greedy', '--json', '--record', file, '--tau-head', '0.05']);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    const rec = decodeRecording(await readFile(file));
+    expect(rec.promptIds).toEqual([3, 1, 4]);
+    expect(rec.steps.map((s) => s.id)).toEqual(out.ids);
+    expect(rec.model.nLayer).toBe(2);
+    expect(rec.settings.thresholds.head).toBe(0.05);
+    expect(rec.steps[0].headActivity.length).toBe(2 * 2);
+    expect(rec.model.sha256).toMatch(/^[0-9a-f]{64}$/);
   });
 });

@@ -4,11 +4,16 @@
 import { CliError, flag, floatOption, idList, intOption, optionalString, parseOptions, requireString } from './args';
 import { openModel } from './session';
 import { streamDecoder } from '../model/tokenizer';
+import { DEFAULT_THRESHOLDS } from '../probes/thresholds';
+import { writeRecording } from './record';
 
 export const HELP = `usage: npm run -s cli -- generate --model DIR (--prompt TEXT | --ids 1,2,3) --tokens N [--greedy] [--json]
-                                  [--temperature T] [--top-k K] [--seed S]
+                                  [--temperature T] [--top-k K] [--seed S] [--record FILE]
+                                  [--tau-head X] [--tau-neuron X] [--tau-edge X]
 
 Generates N tokens after the prompt. Without --greedy it samples with temperature (default 0.8) and top-k (default 40).
+  --record FILE  run with probes on and write what fired as a sparse-gpt2-recording (docs/instrumentation.md)
+  --tau-*        firing thresholds for the recording (defaults: src/probes/thresholds.ts)
   --json   one JSON object: {"prompt_ids","ids","text","steps":[{"id","top":[[id,logit] x5]}],"prefill_ms","decode_ms","decode_tokens_per_s","stop_reason"}`;
 
 const OPTIONS = {
@@ -21,6 +26,10 @@ const OPTIONS = {
   temperature: { type: 'string' },
   'top-k': { type: 'string' },
   seed: { type: 'string' },
+  record: { type: 'string' },
+  'tau-head': { type: 'string' },
+  'tau-neuron': { type: 'string' },
+  'tau-edge': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -40,6 +49,12 @@ export async function run(args: string[]): Promise<void> {
   const topK = intOption(v, 'top-k', { min: 1, max: 64, default: 40 })!;
   const seed = intOption(v, 'seed', { min: 0, default: 0 })!;
   const json = flag(v, 'json');
+  const record = optionalString(v, 'record');
+  const thresholds = {
+    head: floatOption(v, 'tau-head', { min: 0, minExclusive: true, max: 1000, default: DEFAULT_THRESHOLDS.head })!,
+    neuron: floatOption(v, 'tau-neuron', { min: 0, minExclusive: true, max: 1000, default: DEFAULT_THRESHOLDS.neuron })!,
+    edge: floatOption(v, 'tau-edge', { min: 0, minExclusive: true, max: 1, default: DEFAULT_THRESHOLDS.edge })!,
+  };
 
   const s = await openModel(dir);
   let promptIds: number[];
@@ -55,11 +70,18 @@ export async function run(args: string[]): Promise<void> {
   const stream = s.tokenizer ? streamDecoder(s.tokenizer) : null;
   const out = await s.engine.generate(
     promptIds,
-    { maxTokens: tokens, greedy, temperature, topK, seed, topLogits: json ? 5 : 0 },
+    { maxTokens: tokens, greedy, temperature, topK, seed, topLogits: json ? 5 : 0, probes: record !== undefined, thresholds },
     json ? undefined : (step) => process.stdout.write(stream ? stream.push(step.id) : `${step.index ? ',' : ''}${step.id}`),
   );
   if (stream && !json) process.stdout.write(stream.flush());
   const text = s.tokenizer ? s.tokenizer.decode(out.ids) : '';
+  if (record !== undefined) {
+    await writeRecording({
+      file: record, modelDir: s.dir, engine: s.engine, tokenizer: s.tokenizer, prompt: prompt ?? promptIds.join(','), out, thresholds,
+      sampling: greedy ? { greedy } : { greedy, temperature, topK, seed }, maxTokens: tokens,
+    });
+    if (!json) process.stderr.write(`recorded ${out.ids.length} tokens to ${record}\n`);
+  }
   if (json) {
     const obj = {
       prompt_ids: out.promptIds,

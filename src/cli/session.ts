@@ -11,6 +11,8 @@ import type { GpuContext } from '../gpu/device';
 import type { ModelFiles } from '../model/checkpoint';
 
 export interface CliSession {
+  /** The model directory (an hf: reference resolved to its cache folder). */
+  dir: string;
   files: ModelFiles;
   gpu: GpuContext;
   engine: Gpt2Engine;
@@ -29,7 +31,7 @@ export async function openModel(arg: string, engineOptions: EngineOptions = {}):
     : undefined;
   const gpu = await acquireNodeGpu({ label: `cli ${dir}` });
   const engine = await Gpt2Engine.create(gpu, weights, { label: dir, ...engineOptions });
-  return { files, gpu, engine, tokenizer, loadMs: performance.now() - t0 };
+  return { dir, files, gpu, engine, tokenizer, loadMs: performance.now() - t0 };
 }
 
 export function median(xs: number[]): number {

@@ -1,0 +1,44 @@
+// `generate --record FILE`: the generation with probes on, written as a sparse-gpt2-recording
+// (docs/instrumentation.md), the same file the page's Record / Export produces.
+
+import { writeFile, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { GenerationSummary } from '../model/engineApi';
+import type { Gpt2Engine } from '../model/gpt2';
+import type { TextTokenizer } from '../model/tokenizer';
+import { edgeCandidates } from '../probes/composition';
+import type { Thresholds } from '../probes/metrics';
+import { encodeRecording, sha256Hex, type RecordingSampling } from '../probes/snapshot';
+import { buildRecording } from '../ui/recorder';
+
+export async function writeRecording(o: {
+  file: string;
+  modelDir: string;
+  engine: Gpt2Engine;
+  tokenizer?: TextTokenizer;
+  prompt: string;
+  out: GenerationSummary;
+  thresholds: Thresholds;
+  sampling: RecordingSampling;
+  maxTokens: number;
+}): Promise<void> {
+  const cfg = o.engine.config;
+  const strength = await o.engine.composition();
+  const rec = buildRecording({
+    name: `${o.modelDir}: ${o.prompt.replace(/\s+/g, ' ').trim().slice(0, 60) || '(ids)'}`,
+    createdAt: new Date(),
+    model: {
+      id: o.modelDir,
+      sha256: await sha256Hex(new Uint8Array(await readFile(join(o.modelDir, 'model.safetensors')))),
+      nLayer: cfg.nLayer, nHead: cfg.nHead, nEmbd: cfg.nEmbd, nCtx: cfg.nCtx, vocabSize: cfg.vocabSize,
+    },
+    thresholds: o.thresholds,
+    sampling: o.sampling,
+    maxTokens: o.maxTokens,
+    prompt: o.prompt,
+    promptIds: o.out.promptIds,
+    candidates: edgeCandidates({ nLayer: cfg.nLayer, nHead: cfg.nHead, strength }, o.thresholds.edge),
+    tokens: o.out.steps.map((s) => ({ id: s.id, text: o.tokenizer ? o.tokenizer.decode([s.id]) : String(s.id), ms: s.ms, probes: s.probes! })),
+  });
+  await writeFile(o.file, encodeRecording(rec));
+}
