@@ -14,7 +14,7 @@ import { makeTestModel } from '../model/testModel';
 import { loadTokenizer, type TextTokenizer } from '../model/tokenizer';
 import { compositionStrengths, edgeCandidates, type Composition } from './composition';
 import { CpuProbes, headFiringFraction, type Thresholds } from './metrics';
-import { collectThresholdStats, DEFAULT_THRESHOLDS, MEASURE_PROMPTS, suggestThresholds, THRESHOLD_TARGETS } from './thresholds';
+import { collectThresholdStats, DEFAULT_THRESHOLDS, MEASURE_PROMPTS, quantile, roundSignificant, suggestThresholds, THRESHOLD_TARGETS } from './thresholds';
 
 interface Measured {
   model: string;
@@ -29,6 +29,8 @@ interface Measured {
   edgeCandidates: number;
   crossLayerPairs: number;
   edgesPerToken: number;
+  /** Per prompt: [heads firing, neurons firing], each averaged over its tokens. */
+  perPrompt: Array<[number, number]>;
 }
 
 function measure(name: string, w: Gpt2Weights, comp: Composition, prompts: number[][], thresholds: Thresholds): Measured {
@@ -39,10 +41,15 @@ function measure(name: string, w: Gpt2Weights, comp: Composition, prompts: numbe
   let all = 0;
   let tokens = 0;
   let edges = 0;
+  const perPrompt: Array<[number, number]> = [];
   for (const ids of prompts) {
     probes.reset();
+    let ph = 0;
+    let pn = 0;
     for (const f of probes.forward(ids).frames) {
       tokens++;
+      ph += headFiringFraction(f.headFiring, w.config) / ids.length;
+      pn += f.neuronFraction.reduce((a, b) => a + b, 0) / nLayer / ids.length;
       edges += f.edges.length / 2;
       all += headFiringFraction(f.headFiring, w.config);
       for (let l = 0; l < nLayer; l++) {
@@ -52,6 +59,7 @@ function measure(name: string, w: Gpt2Weights, comp: Composition, prompts: numbe
         neurons[l] += f.neuronFraction[l];
       }
     }
+    perPrompt.push([ph, pn]);
   }
   const crossLayerPairs = (nHead * nHead * nLayer * (nLayer - 1)) / 2;
   return {
@@ -65,6 +73,7 @@ function measure(name: string, w: Gpt2Weights, comp: Composition, prompts: numbe
     edgeCandidates: edgeCandidates(comp, thresholds.edge).strength.length,
     crossLayerPairs,
     edgesPerToken: edges / tokens,
+    perPrompt,
   };
 }
 
@@ -97,6 +106,8 @@ async function main(argv: string[]): Promise<void> {
   const tComp = performance.now() - t0;
   const stats = collectThresholdStats(models[0].w, prompts, comps[0]);
   const suggested = suggestThresholds(stats);
+  const spread = (v: Float32Array) => Object.fromEntries([0.1, 0.5, 0.8, 0.9, 1].map((q) => [`p${q * 100}`, roundSignificant(quantile(v, q))]));
+  const distributions = { headActivity: spread(stats.headActivity), neuronActivation: spread(stats.neuronActivation), composition: spread(stats.composition) };
   const results = models.flatMap((m, i) => [
     measure(m.name, m.w, comps[i], prompts, DEFAULT_THRESHOLDS),
     ...(JSON.stringify(suggested) !== JSON.stringify(DEFAULT_THRESHOLDS) ? [measure(m.name, m.w, comps[i], prompts, suggested)] : []),
@@ -105,6 +116,7 @@ async function main(argv: string[]): Promise<void> {
     targets: THRESHOLD_TARGETS,
     suggestedFrom: models[0].name,
     suggested,
+    distributions,
     defaults: DEFAULT_THRESHOLDS,
     promptTokens: prompts.map((p) => p.length),
     compositionMs: Math.round(tComp / models.length),
@@ -115,12 +127,14 @@ async function main(argv: string[]): Promise<void> {
   } else {
     console.log(`prompts: ${prompts.length}, tokens ${prompts.map((p) => p.length).join(' + ')}; composition ${out.compositionMs} ms per model`);
     console.log(`suggested from ${models[0].name} (targets ${JSON.stringify(THRESHOLD_TARGETS)}): ${JSON.stringify(suggested)}`);
+    for (const [k, v] of Object.entries(distributions)) console.log(`  ${k} quantiles: ${JSON.stringify(v)}`);
     for (const r of results) {
       console.log(`\n${r.model} with ${JSON.stringify(r.thresholds)}: heads ${pct(r.headFiringAll)}, neurons ${pct(r.neuronFiringAll)}, `
         + `edge candidates ${r.edgeCandidates}/${r.crossLayerPairs}, edges per token ${r.edgesPerToken.toFixed(1)}`);
       console.log(`  layer:   ${r.headFiring.map((_, l) => String(l).padStart(6)).join('')}`);
       console.log(`  heads:   ${r.headFiring.map((v) => pct(v).padStart(6)).join('')}`);
       console.log(`  neurons: ${r.neuronFiring.map((v) => pct(v).padStart(6)).join('')}`);
+      console.log(`  per prompt (heads / neurons): ${r.perPrompt.map(([h, n]) => `${pct(h)} / ${pct(n)}`).join(', ')}`);
     }
   }
 }

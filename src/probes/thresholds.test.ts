@@ -1,13 +1,19 @@
 // Threshold derivation: quantiles, the suggested thresholds hitting their target fractions, the stats a
-// model yields, and defaults that are usable.
+// model yields, and defaults that are usable and still match the measurement on the embedded dense model.
 
+import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { readModelDir } from '../model/files';
+import { loadTokenizer } from '../model/tokenizer';
 import { makeTestModel } from '../model/testModel';
 import { parseSafetensors } from '../model/safetensors';
 import { loadGpt2Weights } from '../model/checkpoint';
 import { compositionStrengths } from './composition';
 import { computeProbes, thresholdProblem } from './metrics';
-import { collectThresholdStats, crossLayerStrengths, DEFAULT_THRESHOLDS, quantile, roundSignificant, suggestThresholds } from './thresholds';
+import {
+  collectThresholdStats, crossLayerStrengths, DEFAULT_THRESHOLDS, MEASURE_PROMPTS, quantile, roundSignificant, suggestThresholds,
+  THRESHOLD_TARGETS,
+} from './thresholds';
 
 describe('threshold derivation', () => {
   it('quantile is the nearest-rank value, rounding keeps three digits', () => {
@@ -63,5 +69,17 @@ describe('threshold derivation', () => {
 
   it('the defaults are valid thresholds', () => {
     expect(thresholdProblem(DEFAULT_THRESHOLDS)).toBeNull();
+  });
+});
+
+describe('DEFAULT_THRESHOLDS', () => {
+  const dir = 'weights/dense';
+  const present = existsSync(`${dir}/model.safetensors`) && existsSync(`${dir}/tokenizer.json`);
+  it.skipIf(!present)('are what the measurement on weights/dense suggests (re-measure after retraining)', async () => {
+    const files = await readModelDir(dir);
+    const w = loadGpt2Weights(files.safetensors, files.config);
+    const tok = await loadTokenizer(files.tokenizerJson, { vocabSize: files.config.vocabSize });
+    const stats = collectThresholdStats(w, MEASURE_PROMPTS.map((p) => tok.encode(p)));
+    expect(suggestThresholds(stats, THRESHOLD_TARGETS)).toEqual(DEFAULT_THRESHOLDS);
   });
 });
