@@ -158,7 +158,9 @@ def main():
     model.load_state_dict(ck["model"])
     os.makedirs(a.out, exist_ok=True)
 
-    tensors16 = [(n, t.astype(np.float16)) for n, t in hf_tensors(model)]
+    # `+ 0.0` turns the -0.0 that masking leaves (negative weight x 0) into +0.0: a pruned block is then
+    # all-zero bits, so BSR tools (ours, torch.to_sparse_bsr) drop it instead of storing a block of -0.
+    tensors16 = [(n, t.astype(np.float16) + np.float16(0.0)) for n, t in hf_tensors(model)]
     st_path = os.path.join(a.out, "model.safetensors")
     safetensors_io.save(st_path, tensors16, metadata={"format": "pt"})
     back = safetensors_io.load(st_path)  # everything below uses the f16-rounded weights
