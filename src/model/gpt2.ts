@@ -14,7 +14,7 @@ import type { GPT2Config } from './config';
 import type { Gpt2Weights } from './checkpoint';
 import type { Engine, GenerateOptions, GenerationSummary, ProbeThresholds, StepResult, StopReason } from './engineApi';
 import { createProbe, headGram, parseProbes, probeLayout, thresholdData, NO_SLOT, THRESHOLD_BYTES, type ProbeLayout } from '../kernels/probe';
-import { DEFAULT_THRESHOLDS } from '../probes/thresholds';
+import { DEFAULT_THRESHOLDS } from '../probes/defaults';
 import { encodeDispatches, makeBindGroup, writeStep, STEP_BYTES, type Dispatch, type KernelContext, type StepParams } from '../kernels/kernel';
 import { roundToF16 } from './f16';
 import { mulberry32 } from './random';

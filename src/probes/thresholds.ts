@@ -26,12 +26,8 @@ export interface ThresholdTargets {
  */
 export const THRESHOLD_TARGETS: ThresholdTargets = { headFiring: 0.9, neuronFiring: 0.1, edgeDensity: 0.2 };
 
-/**
- * Measured on weights/dense (the embedded 8 × 8 × 256 model trained 400 steps): suggestThresholds of
- * collectThresholdStats(dense, MEASURE_PROMPTS) with THRESHOLD_TARGETS; docs/instrumentation.md has the
- * distributions and the per-layer fractions dense and sparse fire at.
- */
-export const DEFAULT_THRESHOLDS: Thresholds = { head: 0.0142, neuron: 0.303, edge: 0.138 };
+// DEFAULT_THRESHOLDS lives in ./defaults (a dependency-free module the engine and page import).
+export { DEFAULT_THRESHOLDS } from './defaults';
 
 /** Raw distributions the thresholds are quantiles of. */
 export interface ThresholdStats {
