@@ -18,4 +18,4 @@ done
 cli bench --kernels dense --model weights/dense --model weights/sparse --model "$MODELS/d1" "${pruned[@]}" "${ARGS[@]}" > "$OUT/dense-kernels.json"
 cli bench --kernels bsr --model weights/sparse --model "$MODELS/d1" "${pruned[@]}" "${ARGS[@]}" > "$OUT/bsr-kernels.json"
 cli bench --crossover --json > "$OUT/crossover.json"
-node bench/table.mjs "$OUT"
+node bench/table.mjs "$OUT" | tee "$OUT/table.md"
