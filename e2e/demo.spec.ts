@@ -81,6 +81,9 @@ test('both models generate, one after the other, matching the CPU reference, wit
 
   await page.getByRole('textbox', { name: 'Prompt' }).fill(prompt);
   await page.getByRole('spinbutton', { name: 'Max tokens' }).fill(String(maxTokens));
+  // Random weights compose weakly (c ≈ 0.1): a low τ edge so that edges are drawn; τ head low enough that heads fire.
+  await page.getByRole('spinbutton', { name: 'τ edge' }).fill('0.05');
+  await page.getByRole('spinbutton', { name: 'τ head' }).fill('0.01');
   await page.getByRole('button', { name: 'Generate', exact: true }).click();
 
   for (const panel of [left, right]) {
