@@ -9,28 +9,12 @@ import { loadGpt2Weights } from '../src/model/checkpoint';
 import { readModelDir } from '../src/model/files';
 import { CpuGpt2 } from '../src/model/reference';
 import { loadTokenizer } from '../src/model/tokenizer';
-import { e2eModels, modelsRoot, routeTestModels } from './fixtures';
+import { e2eModels, modelsRoot } from './fixtures';
+import { densePanel, openDemo, sparsePanel } from './page';
 
 const number = /^\d+(\.\d+)?$/;
 
-/** Opens the demo on two test models; returns the page's uncaught errors and console errors/warnings as they come. */
-export async function openDemo(page: Page, models: { sparse: string; dense: string }): Promise<string[]> {
-  const problems: string[] = [];
-  page.on('pageerror', (e) => problems.push(`uncaught: ${e.message}`));
-  page.on('console', (m) => {
-    // Lit announces its development build, which the Vite dev server serves; that one is expected.
-    if (m.text().startsWith('Lit is in dev mode')) return;
-    if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
-  });
-  await routeTestModels(page);
-  await page.goto(`/?sparse=/weights/${models.sparse}/&dense=/weights/${models.dense}/`);
-  return problems;
-}
-
 const pair = { sparse: e2eModels.sparse, dense: e2eModels.text };
-
-export const sparsePanel = (page: Page) => page.getByRole('region', { name: 'Sparse GPT-2', exact: true });
-export const densePanel = (page: Page) => page.getByRole('region', { name: 'GPT-2 (baseline)', exact: true });
 
 /** Ids of the generated tokens a panel shows. */
 async function shownIds(panel: Locator): Promise<number[]> {

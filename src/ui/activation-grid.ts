@@ -26,8 +26,27 @@ import { theme } from './theme';
 const MAX_GRID_PX = 300;
 /** Widest neuron strip, CSS pixels (GPT-2 124M's 3072 neurons fit at 1 px each). */
 const MAX_STRIP_PX = 160;
+/**
+ * Paints per second at most while tokens stream: drawing (and the browser compositing the canvases) shares
+ * the CPU with an emulated GPU, and a person cannot follow more than this anyway.
+ */
+const MAX_PAINTS_PER_S = 20;
+const MIN_PAINT_INTERVAL_MS = 1000 / MAX_PAINTS_PER_S;
 /** Room right of the strips for the firing fraction ("100%"). */
 const FRACTION_PX = 38;
+
+/**
+ * The grid's 2D contexts are software-rasterized (willReadFrequently): a few hundred lines and a bitmap per
+ * token are cheap on the CPU, and this keeps them out of the GPU process, where an accelerated canvas would
+ * queue behind (or ahead of) the models' WebGPU work and distort their timing.
+ */
+function context2d(canvas: HTMLCanvasElement): CanvasRenderingContext2D {
+  return canvas.getContext('2d', { willReadFrequently: true })!;
+}
+
+function sameShape(a: GridShape | null | undefined, b: GridShape | null | undefined): boolean {
+  return a === b || (!!a && !!b && a.nLayer === b.nLayer && a.nHead === b.nHead && a.nEmbd === b.nEmbd);
+}
 
 function percent(f: number): string {
   return `${(100 * f).toFixed(f > 0 && f < 0.1 ? 1 : 0)}%`;
@@ -107,8 +126,11 @@ export class ActivationGrid extends LitElement {
 
   /** The panel's title: the grid is named "<label> activation grid". */
   @property() label = '';
-  /** Layers, heads and width of the model; nothing is drawn without it. */
-  @property({ attribute: false }) shape: GridShape | null = null;
+  /**
+   * Layers, heads and width of the model; nothing is drawn without it. Compared by value: an equal shape in a
+   * new object (a parent re-rendering) must not resize the canvases, which would clear and repaint them.
+   */
+  @property({ attribute: false, hasChanged: (a: GridShape | null, b: GridShape | null) => !sameShape(a, b) }) shape: GridShape | null = null;
   /** What fired at the token shown; null = no probe data (all heads drawn silent). */
   @property({ attribute: false }) view: GridView | null = null;
   /** A short note after the description, e.g. which token is shown ("token 7 of 32"). */
@@ -121,10 +143,15 @@ export class ActivationGrid extends LitElement {
   lastPaintMs = 0;
   /** Paints done since the element was created (a token shown while off screen is not painted). */
   paintCount = 0;
+  /** Milliseconds spent painting since the element was created. */
+  totalPaintMs = 0;
 
   private layout: GridLayout | null = null;
   private strip: StripShape | null = null;
   private frame = 0;
+  private timer: ReturnType<typeof setTimeout> | 0 = 0;
+  /** performance.now() at the end of the last paint. */
+  private lastPaintAt = -Infinity;
   private onScreen = false;
   private dirty = true;
   private observer: IntersectionObserver | null = null;
@@ -146,7 +173,9 @@ export class ActivationGrid extends LitElement {
     this.observer?.disconnect();
     this.observer = null;
     if (this.frame) cancelAnimationFrame(this.frame);
+    if (this.timer) clearTimeout(this.timer);
     this.frame = 0;
+    this.timer = 0;
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
@@ -179,16 +208,30 @@ export class ActivationGrid extends LitElement {
     size(this.neuronsCanvas, this.strip.cols * this.strip.cell + FRACTION_PX, this.layout.height);
   }
 
-  /** One paint per animation frame at most, and none while off screen (it happens on coming back). */
+  /**
+   * One paint per animation frame at most, at most MAX_PAINTS_PER_S a second, and none while off screen (it
+   * happens on coming back). Each paint draws the newest view, so a faster stream skips frames, never tokens'
+   * data: every token stays in the strip to scrub to, and the last one is always painted.
+   */
   private schedulePaint(): void {
-    if (!this.onScreen || this.frame) return;
+    if (!this.onScreen || this.frame || this.timer) return;
+    const wait = this.lastPaintAt + MIN_PAINT_INTERVAL_MS - performance.now();
+    if (wait > 0) {
+      this.timer = setTimeout(() => {
+        this.timer = 0;
+        this.schedulePaint();
+      }, wait);
+      return;
+    }
     this.frame = requestAnimationFrame(() => {
       this.frame = 0;
       if (!this.onScreen || !this.dirty) return;
       this.dirty = false;
       const t0 = performance.now();
       this.paint();
-      this.lastPaintMs = performance.now() - t0;
+      this.lastPaintAt = performance.now();
+      this.lastPaintMs = this.lastPaintAt - t0;
+      this.totalPaintMs += this.lastPaintMs;
       this.paintCount++;
     });
   }
@@ -199,8 +242,8 @@ export class ActivationGrid extends LitElement {
     const strip = this.strip;
     if (!shape || !layout || !strip || !this.headsCanvas) return;
     const dpr = this.headsCanvas.width / layout.width;
-    this.paintHeads(this.headsCanvas.getContext('2d')!, shape, layout, dpr);
-    this.paintNeurons(this.neuronsCanvas.getContext('2d')!, shape, layout, strip, dpr);
+    this.paintHeads(context2d(this.headsCanvas), shape, layout, dpr);
+    this.paintNeurons(context2d(this.neuronsCanvas), shape, layout, strip, dpr);
   }
 
   private paintHeads(ctx: CanvasRenderingContext2D, shape: GridShape, layout: GridLayout, dpr: number): void {
@@ -247,7 +290,7 @@ export class ActivationGrid extends LitElement {
       this.stripBitmap.height = strip.rows * shape.nLayer;
       this.stripPixels = new ImageData(strip.cols, strip.rows);
     }
-    const bitmap = this.stripBitmap.getContext('2d')!;
+    const bitmap = context2d(this.stripBitmap);
     const pixels = this.stripPixels!;
     const stripH = strip.rows * strip.cell;
     ctx.imageSmoothingEnabled = false;

@@ -319,6 +319,8 @@ export class DemoApp extends LitElement {
     const rec = await store.get(id);
     if (!rec) throw new Error(`Recording ${id} is no longer stored.`);
     const m = rec.model;
+    // A panel still loading (just after a page load) is waited for, not passed over.
+    await Promise.allSettled(RUN_ORDER.map((side) => this.slots[side].load.taskComplete));
     let target: Side | null = null;
     let note: string | null = null;
     for (const side of RUN_ORDER) {
@@ -418,6 +420,9 @@ export class DemoApp extends LitElement {
 
   private renderDemo() {
     const ready = RUN_ORDER.filter((side) => this.panelStatus(side) === 'ready');
+    // Generate waits until neither model is still loading: a Generate must run on every model that can run,
+    // or the speedup would compare a run with nothing. A failed load does not hold the other model back.
+    const settled = RUN_ORDER.every((side) => ['ready', 'error'].includes(this.panelStatus(side)));
     // Id mode when a loaded model has no tokenizer: its prompt is a list of token ids.
     const idMode = ready.some((side) => !this.slots[side].loaded?.info.hasTokenizer);
     return html`
@@ -425,7 +430,7 @@ export class DemoApp extends LitElement {
         ? html`<sg-device-lost .reason=${this.lostReason} @sg-reload=${this.onReload}></sg-device-lost>`
         : nothing}
       <sg-prompt-form
-        ?ready=${ready.length > 0}
+        ?ready=${ready.length > 0 && settled}
         ?running=${this.runner.running}
         ?recording=${this.recordOn}
         ?id-mode=${idMode}

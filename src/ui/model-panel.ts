@@ -225,7 +225,7 @@ export class ModelPanel extends LitElement {
   private gridNote(shown: number | null): string {
     const n = this.data.views.length;
     if (n === 0) return '';
-    if (shown === null) return `live · token ${n}`;
+    if (shown === null) return `${this.replay ? 'recorded' : 'live'} · token ${n}`;
     return `token ${shown + 1} of ${n}${this.pinned === shown ? ' (pinned)' : ''}`;
   }
 

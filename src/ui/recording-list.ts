@@ -178,9 +178,7 @@ export class RecordingList extends LitElement {
               </tbody>
             </table>`}
       ${this.message
-        ? html`<p class="message ${this.message.kind === 'error' ? 'error' : 'muted'}" role=${this.message.kind === 'error' ? 'alert' : 'status'}>
-            ${this.message.text}
-          </p>`
+        ? html`<p class="message ${this.message.kind === 'error' ? 'error' : 'muted'}" role=${this.message.kind === 'error' ? 'alert' : 'status'}>${this.message.text}</p>`
         : nothing}
     </section>`;
   }
