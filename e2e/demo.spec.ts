@@ -3,6 +3,7 @@
 // reference, one after the other, with timing, speedup and grids that report firing heads; Stop ends a
 // run at once; token ids without a tokenizer; a failed load in one panel; device loss; HTML tokens as text.
 
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect, test, type Locator, type Page } from 'playwright/test';
 import { loadGpt2Weights } from '../src/model/checkpoint';
@@ -106,6 +107,12 @@ test('both models generate, one after the other, matching the CPU reference, wit
   await expect(note).toContainText(`token 1 of ${maxTokens}`);
   await page.mouse.move(5, 5);
   await expect(note).toContainText(`live · token ${maxTokens}`);
+  // The grid as a PNG download.
+  const [png] = await Promise.all([page.waitForEvent('download'), right.getByRole('button', { name: 'Save PNG' }).click()]);
+  expect(png.suggestedFilename()).toBe('gpt-2-baseline-grid.png');
+  const pngPath = testInfo.outputPath('baseline-grid.png');
+  await png.saveAs(pngPath);
+  expect([...(await readFile(pngPath)).subarray(0, 4)]).toEqual([0x89, 0x50, 0x4e, 0x47]);
   expect(problems, 'console errors or warnings').toEqual([]);
 
   await page.screenshot({ path: testInfo.outputPath('demo-generated.png'), fullPage: true });
