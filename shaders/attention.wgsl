@@ -3,8 +3,12 @@
 // Each workgroup first stores its own row's K and V into the KV cache (written in place, allocated
 // once for the whole context). Keys before pos0 come from the cache; keys of the current chunk are
 // read straight from qkv, so no workgroup depends on another's cache write.
+// PROBE (instrumentation): the workgroup of row T-1 also writes its head's activity
+// a[l, h] = ‖z_h · W_O^h‖₂ / ‖x_l‖₂ = sqrt(z_hᵀ G_h z_h) / ‖x_l‖₂, with G_h = W_O^h W_O^hᵀ
+// (headDim x headDim, made once at load) and ‖x_l‖₂ written by this layer's ln_1 earlier in the pass:
+// headDim² multiply-adds per head instead of a second pass over c_proj, and no dispatch of its own.
 
-struct Params { nHead: u32, headDim: u32, nEmbd: u32, nCtx: u32, scale: f32, _p0: u32, _p1: u32, _p2: u32 }
+struct Params { nHead: u32, headDim: u32, nEmbd: u32, nCtx: u32, scale: f32, xNormWord: u32, headWord: u32, _p2: u32 }
 struct Step { pos0: u32, T: u32, rand: f32, writePos: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -14,10 +18,13 @@ struct Step { pos0: u32, T: u32, rand: f32, writePos: u32 }
 @group(0) @binding(4) var<storage, read_write> vCache: array<f32>; // (nHead, nCtx, headDim)
 @group(0) @binding(5) var<storage, read_write> out: array<f32>;    // (T, nEmbd)
 @group(0) @binding(6) var<storage, read> heads: array<u32>;        // heads to run (others are skipped)
+@group(0) @binding(7) var<storage, read> gram: array<f32>;         // PROBE: (nHead, headDim, headDim)
+@group(0) @binding(8) var<storage, read_write> probe: array<u32>;  // PROBE: the probe words
 
 override WG: u32 = 64;
 override MAX_CTX: u32 = 1024u;
 override MAX_HEAD_DIM: u32 = 128u;
+override PROBE: bool = false;
 
 var<workgroup> scores: array<f32, MAX_CTX>;
 var<workgroup> q: array<f32, MAX_HEAD_DIM>;
@@ -91,5 +98,25 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       acc += scores[j] * v;
     }
     out[t * D + h * hd + d] = acc * inv;
+    if (PROBE) { q[d] = acc * inv; }   // q is no longer read: it now holds z_h
+  }
+
+  if (PROBE && t == s.T - 1u) {
+    workgroupBarrier();
+    var part = 0.0;
+    let g = h * hd * hd;
+    for (var i = lid; i < hd; i += WG) {
+      var gz = 0.0;
+      for (var j = 0u; j < hd; j++) { gz += gram[g + i * hd + j] * q[j]; }
+      part += q[i] * gz;
+    }
+    red[lid] = part;
+    workgroupBarrier();
+    if (lid == 0u) {
+      var sq = 0.0;
+      for (var j = 0u; j < WG; j++) { sq += red[j]; }
+      let xNorm = bitcast<f32>(probe[p.xNormWord]);
+      probe[p.headWord + h] = bitcast<u32>(sqrt(max(sq, 0.0)) / max(xNorm, 1e-30));
+    }
   }
 }

@@ -2,9 +2,9 @@
 // BLOCK x BLOCK blocks of row-block r / BLOCK of W_block · x_block, + bias[r]. Zero blocks are never
 // read. Layout (GPU row order, rows = outputs): rowPtr[nRowBlocks + 1], colIdx[nnz], values f16 pairs,
 // block b's row i at vec4 index (b * BLOCK + i) * BLOCK / 8. Same epilogues and the same two
-// variants as gemv.wgsl (main: LANES threads per row + one barrier; main_row: a thread per row).
+// variants as gemv.wgsl, EPILOGUE 3 included (main: LANES threads per row + one barrier; main_row: a thread per row).
 
-struct Params { N: u32, K: u32, yOffset: u32, hasBias: u32 }
+struct Params { N: u32, K: u32, yOffset: u32, hasBias: u32, bitsWord: u32, _p0: u32, _p1: u32, _p2: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> rowPtr: array<u32>;
@@ -13,6 +13,8 @@ struct Params { N: u32, K: u32, yOffset: u32, hasBias: u32 }
 @group(0) @binding(4) var<storage, read> bias: array<f32>;
 @group(0) @binding(5) var<storage, read> x: array<vec4<f32>>;   // (K) padded to a multiple of BLOCK
 @group(0) @binding(6) var<storage, read_write> y: array<f32>;
+@group(0) @binding(7) var<uniform> th: Thresholds;                  // EPILOGUE 3 only
+@group(0) @binding(8) var<storage, read_write> bits: array<atomic<u32>>;  // EPILOGUE 3 only
 
 override WG: u32 = 256;
 override LANES: u32 = 32;
@@ -22,6 +24,7 @@ override BLOCK: u32 = 32u;    // 16, 32 or 64
 var<workgroup> red: array<f32, WG>;
 
 // #include common
+// #include neuron_probe
 
 fn rowDot(row: u32, lane: u32, lanes: u32) -> f32 {
   let cpb = BLOCK / 8u;                 // vec4<u32> chunks per block row
@@ -56,6 +59,7 @@ fn store(row: u32, acc: f32) {
   if (p.hasBias == 1u) { v += bias[row]; }
   let o = p.yOffset + row;
   if (EPILOGUE == 1u) { y[o] = gelu(v); }
+  else if (EPILOGUE == 3u) { let a = gelu(v); y[o] = a; markNeuron(row, a); }
   else if (EPILOGUE == 2u) { y[o] = y[o] + v; }
   else { y[o] = v; }
 }

@@ -4,8 +4,10 @@
 // Probes (instrumentation): for row T-1, normSlot receives ‖x‖₂ and diffSlot ‖x - prev‖₂, where prev
 // is the row as the previous probed LayerNorm saw it (so ln_2 measures attention's write into the
 // residual stream and the next ln_1 / ln_f the MLP's); then prev = x. NO_SLOT disables either.
+// ln_2 also clears its layer's neuron bitset (bitsWords words from bitsWord), which the c_fc that
+// follows fills with atomicOr.
 
-struct Params { nEmbd: u32, eps: f32, lastRowOnly: u32, normSlot: u32, diffSlot: u32, probeOn: u32, _p0: u32, _p1: u32 }
+struct Params { nEmbd: u32, eps: f32, lastRowOnly: u32, normSlot: u32, diffSlot: u32, probeOn: u32, bitsWord: u32, bitsWords: u32 }
 const NO_SLOT = 0xffffffffu;
 struct Step { pos0: u32, T: u32, rand: f32, writePos: u32 }
 
@@ -62,6 +64,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       dq += d * d;
       prev[i] = v;   // each thread rewrites only the entries it read
     }
+    for (var i = lid; i < p.bitsWords; i += WG) { probe[p.bitsWord + i] = 0u; }
     let norm = sqrt(reduceSum(lid, sq));
     let diff = sqrt(reduceSum(lid, dq));
     if (lid == 0u) {

@@ -87,18 +87,23 @@ async function benchModel(dir: string, o: { promptTokens: number; tokens: number
   // A fixed, spread-out prompt (the ids' values do not change the work done).
   const prompt = Array.from({ length: promptTokens }, (_, i) => (i * 7919 + 13) % cfg.vocabSize);
 
-  await engine.generate(prompt, { maxTokens: Math.min(tokens, 4), greedy: true }); // warm-up: pipelines, caches
+  // Warm-up of both paths: pipelines, caches.
+  await engine.generate(prompt, { maxTokens: Math.min(tokens, 4), greedy: true });
+  await engine.generate(prompt, { maxTokens: Math.min(tokens, 4), greedy: true, probes: true });
   const device = gpu.device;
   let created = 0;
   const original = device.createBuffer.bind(device);
-  device.createBuffer = (d: GPUBufferDescriptor) => {
-    created++;
-    return original(d);
-  };
   const prefillMs: number[] = [];
   const decodeTps: number[] = [];
   const msPerToken: number[] = [];
   let decodeSteps = 0;
+  // Probes off and on alternate run by run (same prompt and length), so a change in the machine's
+  // load hits both medians alike. Buffers created are counted over both.
+  const decodeTpsProbes: number[] = [];
+  device.createBuffer = (d: GPUBufferDescriptor) => {
+    created++;
+    return original(d);
+  };
   try {
     for (let r = 0; r < runs; r++) {
       const out = await engine.generate(prompt, { maxTokens: tokens, greedy: true });
@@ -106,18 +111,14 @@ async function benchModel(dir: string, o: { promptTokens: number; tokens: number
       decodeTps.push(out.decodeTokensPerS);
       msPerToken.push(median(out.decodeMs));
       decodeSteps += out.decodeMs.length;
+      const probed = await engine.generate(prompt, { maxTokens: tokens, greedy: true, probes: true });
+      decodeTpsProbes.push(probed.decodeTokensPerS);
+      decodeSteps += probed.decodeMs.length;
     }
   } finally {
     device.createBuffer = original;
   }
   const decodeTokensPerS = median(decodeTps);
-  // The same generations with the instrumentation on, right after, same prompt and length: both
-  // medians come from one run of the bench.
-  const decodeTpsProbes: number[] = [];
-  for (let r = 0; r < runs; r++) {
-    const out = await engine.generate(prompt, { maxTokens: tokens, greedy: true, probes: true });
-    decodeTpsProbes.push(out.decodeTokensPerS);
-  }
   const decodeTokensPerSProbes = median(decodeTpsProbes);
   // GPU time of a decode step split between the blocks and the LM head: one pass per op with
   // timestamps (or a submit per op without), a few decode positions, medians.

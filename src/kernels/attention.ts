@@ -11,6 +11,11 @@ export function createAttention(
     /** Indices of the heads to run (u32); the others are skipped and their output slice left untouched. */
     heads: GPUBuffer;
     nActive: number;
+    /**
+     * Instrumentation: write each run head's activity for the last row into the probe buffer, at word
+     * headWord + h, dividing by the ‖x_l‖ at word xNormWord. Heads not run keep their word (zero).
+     */
+    probe?: { buffer: GPUBuffer; gram: GPUBuffer; xNormWord: number; headWord: number };
   },
 ): Dispatch {
   const limit = ctx.device.limits.maxComputeWorkgroupStorageSize;
@@ -19,15 +24,15 @@ export function createAttention(
   if (need > limit) {
     throw new Error(`${o.label}: context ${o.nCtx} needs ${need} bytes of workgroup memory; this adapter allows ${limit}`);
   }
-  const pipeline = ctx.pipelines.get('attention', { WG, MAX_CTX: o.nCtx, MAX_HEAD_DIM: maxHeadDim });
+  const pipeline = ctx.pipelines.get('attention', { WG, MAX_CTX: o.nCtx, MAX_HEAD_DIM: maxHeadDim, PROBE: o.probe ? 1 : 0 });
   const u = new Uint32Array(8);
-  u.set([o.nHead, o.headDim, o.nHead * o.headDim, o.nCtx]);
+  u.set([o.nHead, o.headDim, o.nHead * o.headDim, o.nCtx, 0, o.probe?.xNormWord ?? 0, o.probe?.headWord ?? 0]);
   new Float32Array(u.buffer)[4] = 1 / Math.sqrt(o.headDim);
   const params = ctx.pool.uniform(`${o.label} params`, u);
   return {
     label: o.label,
     pipeline,
-    bindGroup: makeBindGroup(ctx.device, pipeline, o.label, [params, ctx.step, o.qkv, o.kCache, o.vCache, o.out, o.heads]),
+    bindGroup: makeBindGroup(ctx.device, pipeline, o.label, [params, ctx.step, o.qkv, o.kCache, o.vCache, o.out, o.heads, o.probe?.gram ?? ctx.zeros, o.probe?.buffer ?? ctx.scratch]),
     grid: (T: number) => [o.nActive, T, 1],
   };
 }

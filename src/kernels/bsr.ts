@@ -5,8 +5,8 @@
 import { packF16Pairs } from '../model/f16';
 import type { BufferPool } from '../gpu/buffers';
 import { makeBindGroup, grid1d, ceilDiv, type Dispatch, type KernelContext } from './kernel';
-import { EPILOGUE_CODE, type Epilogue } from './gelu';
-import { gemvLanes, GEMV_WG, GEMV_ROW_WG, type GemvVariant } from './gemv';
+import { EPILOGUE_CODE, gemvEpilogueCode, type Epilogue, type NeuronProbe } from './gelu';
+import { gemvLanes, neuronBindings, GEMV_WG, GEMV_ROW_WG, type GemvVariant } from './gemv';
 import type { MatmulVariant } from './matmul';
 
 export const BSR_BLOCKS = [16, 32, 64] as const;
@@ -95,20 +95,20 @@ export function blockDensity(dense: Float32Array, rows: number, cols: number, bl
 
 export function createBsrGemv(
   ctx: KernelContext,
-  o: { label: string; w: GpuBsrMatrix; bias?: GPUBuffer; x: GPUBuffer; y: GPUBuffer; yOffset?: number; epilogue: Epilogue; variant?: GemvVariant },
+  o: { label: string; w: GpuBsrMatrix; bias?: GPUBuffer; x: GPUBuffer; y: GPUBuffer; yOffset?: number; epilogue: Epilogue; variant?: GemvVariant; neurons?: NeuronProbe },
 ): Dispatch {
   const variant = o.variant ?? 'coop';
   const lanes = Math.min(gemvLanes(o.w.cols), 32);
-  const common = { EPILOGUE: EPILOGUE_CODE[o.epilogue], BLOCK: o.w.block };
+  const common = { EPILOGUE: gemvEpilogueCode(o.label, o.epilogue, o.neurons), BLOCK: o.w.block };
   const pipeline = variant === 'coop'
     ? ctx.pipelines.get('bsr_gemv', { ...common, WG: GEMV_WG, LANES: lanes })
     : ctx.pipelines.get('bsr_gemv', { ...common, WG: GEMV_ROW_WG }, 'main_row');
-  const params = ctx.pool.uniform(`${o.label} params`, new Uint32Array([o.w.rows, o.w.cols, o.yOffset ?? 0, o.bias ? 1 : 0]));
+  const params = ctx.pool.uniform(`${o.label} params`, new Uint32Array([o.w.rows, o.w.cols, o.yOffset ?? 0, o.bias ? 1 : 0, o.neurons?.word ?? 0, 0, 0, 0]));
   const wgCount = variant === 'coop' ? ceilDiv(o.w.rows, GEMV_WG / lanes) : ceilDiv(o.w.rows, GEMV_ROW_WG);
   return {
     label: `${o.label} [bsr ${variant}]`,
     pipeline,
-    bindGroup: makeBindGroup(ctx.device, pipeline, o.label, [params, o.w.rowPtr, o.w.colIdx, o.w.values, o.bias ?? ctx.zeros, o.x, o.y]),
+    bindGroup: makeBindGroup(ctx.device, pipeline, o.label, [params, o.w.rowPtr, o.w.colIdx, o.w.values, o.bias ?? ctx.zeros, o.x, o.y, ...neuronBindings(ctx, o.neurons)]),
     grid: () => grid1d(wgCount),
   };
 }

@@ -2,7 +2,7 @@
 // CPU reference: linearRef in ./linear.
 
 import { makeBindGroup, grid1d, ceilDiv, type Binding, type Dispatch, type KernelContext } from './kernel';
-import { EPILOGUE_CODE, type Epilogue } from './gelu';
+import { gemvEpilogueCode, type Epilogue, type NeuronProbe } from './gelu';
 
 export const GEMV_WG = 256;
 /** Workgroup size of the one-thread-per-row variant. */
@@ -35,23 +35,31 @@ export function createGemv(
     yOffset?: number;
     epilogue: Epilogue;
     variant?: GemvVariant;
+    /** Instrumentation: with the GELU epilogue, also record which rows (neurons) fired. */
+    neurons?: NeuronProbe;
   },
 ): Dispatch {
   if (o.kStride % 8 !== 0 || o.kStride < o.K) throw new Error(`${o.label}: kStride ${o.kStride} must be a multiple of 8 and >= K ${o.K}`);
   const variant = o.variant ?? 'coop';
   const lanes = gemvLanes(o.K);
+  const EPILOGUE = gemvEpilogueCode(o.label, o.epilogue, o.neurons);
   const pipeline = variant === 'coop'
-    ? ctx.pipelines.get('gemv', { WG: GEMV_WG, LANES: lanes, EPILOGUE: EPILOGUE_CODE[o.epilogue] })
-    : ctx.pipelines.get('gemv', { WG: GEMV_ROW_WG, EPILOGUE: EPILOGUE_CODE[o.epilogue] }, 'main_row');
+    ? ctx.pipelines.get('gemv', { WG: GEMV_WG, LANES: lanes, EPILOGUE })
+    : ctx.pipelines.get('gemv', { WG: GEMV_ROW_WG, EPILOGUE }, 'main_row');
   const params = ctx.pool.uniform(
     `${o.label} params`,
-    new Uint32Array([o.N, o.K, o.kStride / 8, o.yOffset ?? 0, o.bias ? 1 : 0, 0, 0, 0]),
+    new Uint32Array([o.N, o.K, o.kStride / 8, o.yOffset ?? 0, o.bias ? 1 : 0, o.neurons?.word ?? 0, 0, 0]),
   );
   const wgCount = variant === 'coop' ? ceilDiv(o.N, GEMV_WG / lanes) : ceilDiv(o.N, GEMV_ROW_WG);
   return {
     label: `${o.label} [${variant}]`,
     pipeline,
-    bindGroup: makeBindGroup(ctx.device, pipeline, o.label, [params, o.w, o.bias ?? ctx.zeros, o.x, o.y]),
+    bindGroup: makeBindGroup(ctx.device, pipeline, o.label, [params, o.w, o.bias ?? ctx.zeros, o.x, o.y, ...neuronBindings(ctx, o.neurons)]),
     grid: () => grid1d(wgCount),
   };
+}
+
+/** The neuron probe's two bindings; without a probe, placeholders the kernel never touches. */
+export function neuronBindings(ctx: KernelContext, neurons?: NeuronProbe): Binding[] {
+  return neurons ? [neurons.thresholds, neurons.bits] : [ctx.step, ctx.scratch];
 }

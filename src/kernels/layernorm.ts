@@ -9,7 +9,7 @@ export function createLayerNorm(
   o: {
     label: string; nEmbd: number; eps: number; x: GPUBuffer; g: GPUBuffer; b: GPUBuffer; y: GPUBuffer; lastRowOnly?: boolean;
     /** Instrumentation: probe buffer (u32 words), the previous probed row (nEmbd f32), and the slots to write. */
-    probe?: { buffer: GPUBuffer; prev: GPUBuffer; normSlot: number; diffSlot: number };
+    probe?: { buffer: GPUBuffer; prev: GPUBuffer; normSlot: number; diffSlot: number; clearBits?: { word: number; words: number } };
   },
 ): Dispatch {
   const pipeline = ctx.pipelines.get('layernorm', { WG });
@@ -21,6 +21,8 @@ export function createLayerNorm(
   u[3] = o.probe?.normSlot ?? NO_SLOT;
   u[4] = o.probe?.diffSlot ?? NO_SLOT;
   u[5] = o.probe ? 1 : 0;
+  u[6] = o.probe?.clearBits?.word ?? 0;
+  u[7] = o.probe?.clearBits?.words ?? 0;
   const params = ctx.pool.uniform(`${o.label} params`, u);
   // Without probes the probe bindings still need buffers: the shared zeros buffer is never written then.
   const probe = o.probe?.buffer ?? ctx.zeros;

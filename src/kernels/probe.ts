@@ -1,10 +1,12 @@
-// Instrumentation kernels' host side (shaders/probe.wgsl and the probe slots of layernorm.wgsl):
-// the probe buffer's layout, the per-head Gram matrices G_h = W_O^h W_O^hᵀ made once at load, and
-// turning one step's readback into StepProbes. The metrics' CPU reference is src/probes/.
+// Instrumentation kernels' host side: the probe buffer's layout, the per-head Gram matrices
+// G_h = W_O^h W_O^hᵀ made once at load (read by attention.wgsl's PROBE variant), the prefill neuron
+// probe (shaders/probe.wgsl; decode sets the bits in c_fc's epilogue, neuron_probe.wgsl), and turning
+// one step's readback into StepProbes. The metrics' CPU reference is src/probes/.
 
 import type { GPT2Config } from '../model/config';
 import type { StepProbes } from '../model/engineApi';
 import { roundToF16 } from '../model/f16';
+import { neuronFractions } from '../probes/metrics';
 import { makeBindGroup, type Dispatch, type KernelContext } from './kernel';
 
 /** Word offsets in the probe buffer (u32 words; floats stored as their bits). */
@@ -16,7 +18,6 @@ export interface ProbeLayout {
   xNorm: number; // (nLayer) ‖x_l‖₂, the residual input of layer l
   attnWrite: number; // (nLayer)
   mlpWrite: number; // (nLayer)
-  frac: number; // (nLayer) fraction of neurons firing
   head: number; // (nLayer, nHead) head activity
   bits: number; // (nLayer, words)
   totalWords: number;
@@ -27,18 +28,20 @@ export const NO_SLOT = 0xffffffff;
 export function probeLayout(cfg: GPT2Config): ProbeLayout {
   const L = cfg.nLayer;
   const words = Math.ceil((4 * cfg.nEmbd) / 32);
-  const head = 4 * L;
+  const head = 3 * L;
   const bits = head + L * cfg.nHead;
-  return { nLayer: L, nHead: cfg.nHead, words, xNorm: 0, attnWrite: L, mlpWrite: 2 * L, frac: 3 * L, head, bits, totalWords: bits + L * words };
+  return { nLayer: L, nHead: cfg.nHead, words, xNorm: 0, attnWrite: L, mlpWrite: 2 * L, head, bits, totalWords: bits + L * words };
 }
 
 /** Copies one step's probe words into StepProbes (new arrays: the caller may keep them). */
-export function parseProbes(w: Uint32Array, l: ProbeLayout): StepProbes {
+export function parseProbes(w: Uint32Array, l: ProbeLayout, nEmbd: number): StepProbes {
   const f = new Float32Array(w.buffer, w.byteOffset, w.length);
+  const neuronBits = w.slice(l.bits, l.bits + l.nLayer * l.words);
   return {
     headActivity: f.slice(l.head, l.head + l.nLayer * l.nHead),
-    neuronBits: w.slice(l.bits, l.bits + l.nLayer * l.words),
-    neuronFraction: f.slice(l.frac, l.frac + l.nLayer),
+    neuronBits,
+    // Counting bits here costs a few hundred word reads per token and keeps the GPU's side to atomicOr.
+    neuronFraction: neuronFractions(neuronBits, { nLayer: l.nLayer, nHead: l.nHead, nEmbd }),
     attnWriteNorm: f.slice(l.attnWrite, l.attnWrite + l.nLayer),
     mlpWriteNorm: f.slice(l.mlpWrite, l.mlpWrite + l.nLayer),
   };
@@ -74,21 +77,19 @@ export function thresholdData(t: { head: number; neuron: number; edge: number })
   return new Float32Array([t.head, t.neuron, t.edge, 0]);
 }
 
-/** One dispatch per layer: nHead workgroups for head activity, one for the neuron bitset. */
-export function createProbe(
+/** Prefill's neuron probe of one layer: a thread per bitset word of row T-1. */
+export function createNeuronProbe(
   ctx: KernelContext,
-  o: { label: string; cfg: GPT2Config; layer: number; layout: ProbeLayout; thresholds: GPUBuffer; att: GPUBuffer; gram: GPUBuffer; h: GPUBuffer; probe: GPUBuffer },
+  o: { label: string; cfg: GPT2Config; layer: number; layout: ProbeLayout; thresholds: GPUBuffer; h: GPUBuffer; probe: GPUBuffer },
 ): Dispatch {
   const { cfg, layout: l } = o;
-  const pipeline = ctx.pipelines.get('probe', { WG: 64, MAX_HEAD_DIM: Math.max(32, cfg.headDim) });
-  const params = ctx.pool.uniform(
-    `${o.label} params`,
-    new Uint32Array([cfg.nHead, cfg.headDim, cfg.nEmbd, 4 * cfg.nEmbd, o.layer, l.xNorm, l.head, l.frac, l.bits, 0, 0, 0]),
-  );
+  const WG = 64;
+  const pipeline = ctx.pipelines.get('probe', { WG });
+  const params = ctx.pool.uniform(`${o.label} params`, new Uint32Array([4 * cfg.nEmbd, l.bits + o.layer * l.words, 0, 0]));
   return {
     label: o.label,
     pipeline,
-    bindGroup: makeBindGroup(ctx.device, pipeline, o.label, [params, ctx.step, o.thresholds, o.att, o.gram, o.h, o.probe]),
-    grid: () => [cfg.nHead + 1, 1, 1],
+    bindGroup: makeBindGroup(ctx.device, pipeline, o.label, [params, ctx.step, o.thresholds, o.h, o.probe]),
+    grid: () => [Math.ceil(l.words / WG), 1, 1],
   };
 }

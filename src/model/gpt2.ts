@@ -13,7 +13,7 @@ import { PipelineCache } from '../gpu/pipelines';
 import type { GPT2Config } from './config';
 import type { Gpt2Weights } from './checkpoint';
 import type { Engine, GenerateOptions, GenerationSummary, ProbeThresholds, StepResult, StopReason } from './engineApi';
-import { createProbe, headGram, parseProbes, probeLayout, thresholdData, NO_SLOT, THRESHOLD_BYTES, type ProbeLayout } from '../kernels/probe';
+import { createNeuronProbe, headGram, parseProbes, probeLayout, thresholdData, NO_SLOT, THRESHOLD_BYTES, type ProbeLayout } from '../kernels/probe';
 import { DEFAULT_THRESHOLDS } from '../probes/defaults';
 import { encodeDispatches, makeBindGroup, writeStep, STEP_BYTES, type Dispatch, type KernelContext, type StepParams } from '../kernels/kernel';
 import { roundToF16 } from './f16';
@@ -26,7 +26,7 @@ import { createMatmul, type MatmulVariant } from '../kernels/matmul';
 import { uploadBsr, createBsrGemv, createBsrMatmul, packBsr, type BsrBlock, type GpuBsrMatrix } from '../kernels/bsr';
 import { BSR_CROSSOVER_DENSITY } from '../kernels/crossover';
 import { conv1dToRows } from '../kernels/linear';
-import type { Epilogue } from '../kernels/gelu';
+import type { Epilogue, NeuronProbe } from '../kernels/gelu';
 import { fastestVariant } from '../kernels/autotune';
 import { profileDispatches, type OpTiming } from '../gpu/timing';
 import { createAttention } from '../kernels/attention';
@@ -90,18 +90,18 @@ const linearBytes = (l: LinearWeights) => l.m.bytes;
 function linearDispatch(
   ctx: KernelContext,
   kind: 'gemv' | 'matmul',
-  o: { label: string; w: LinearWeights; bias?: GPUBuffer; x: GPUBuffer; y: GPUBuffer; epilogue: Epilogue; M?: number },
+  o: { label: string; w: LinearWeights; bias?: GPUBuffer; x: GPUBuffer; y: GPUBuffer; epilogue: Epilogue; M?: number; neurons?: NeuronProbe },
   variants: KernelVariants,
 ): Dispatch {
   const { w } = o;
   if (w.kind === 'bsr') {
     return kind === 'gemv'
-      ? createBsrGemv(ctx, { label: o.label, w: w.m, bias: o.bias, x: o.x, y: o.y, epilogue: o.epilogue, variant: variants.gemv })
+      ? createBsrGemv(ctx, { label: o.label, w: w.m, bias: o.bias, x: o.x, y: o.y, epilogue: o.epilogue, variant: variants.gemv, neurons: o.neurons })
       : createBsrMatmul(ctx, { label: o.label, x: o.x, w: w.m, M: o.M, bias: o.bias, y: o.y, epilogue: o.epilogue, variant: variants.matmul });
   }
   const m = w.m;
   return kind === 'gemv'
-    ? createGemv(ctx, { label: o.label, w: m.buffer, N: m.rows, K: m.cols, kStride: m.kStride, bias: o.bias, x: o.x, y: o.y, epilogue: o.epilogue, variant: variants.gemv })
+    ? createGemv(ctx, { label: o.label, w: m.buffer, N: m.rows, K: m.cols, kStride: m.kStride, bias: o.bias, x: o.x, y: o.y, epilogue: o.epilogue, variant: variants.gemv, neurons: o.neurons })
     : createMatmul(ctx, { label: o.label, x: o.x, w: m.buffer, M: o.M, N: m.rows, K: m.cols, kStride: m.kStride, bias: o.bias, y: o.y, epilogue: o.epilogue, variant: variants.matmul });
 }
 
@@ -292,12 +292,16 @@ export class Gpt2Engine implements Engine {
       const ln2 = createLayerNorm(ctx, ln2Args);
       // Probed twins: ln_1 records ‖x_l‖ and the previous MLP's write, ln_2 attention's write.
       const ln1P = createLayerNorm(ctx, { ...ln1Args, probe: { buffer: bufs.probe, prev: probePrev, normSlot: layout.xNorm + i, diffSlot: i > 0 ? layout.mlpWrite + i - 1 : NO_SLOT } });
-      const ln2P = createLayerNorm(ctx, { ...ln2Args, probe: { buffer: bufs.probe, prev: probePrev, normSlot: NO_SLOT, diffSlot: layout.attnWrite + i } });
-      const probe = createProbe(ctx, { label: `${n}.probe`, cfg, layer: i, layout, thresholds: bufs.thresholds, att: bufs.att, gram: grams[i], h: bufs.h, probe: bufs.probe });
-      const attn = createAttention(ctx, {
+      // ln_2 also clears the layer's neuron bitset for c_fc's epilogue (decode) or the neuron probe (prefill).
+      const bitsWord = layout.bits + i * layout.words;
+      const ln2P = createLayerNorm(ctx, { ...ln2Args, probe: { buffer: bufs.probe, prev: probePrev, normSlot: NO_SLOT, diffSlot: layout.attnWrite + i, clearBits: { word: bitsWord, words: layout.words } } });
+      const neuronProbe = createNeuronProbe(ctx, { label: `${n}.neuron probe`, cfg, layer: i, layout, thresholds: bufs.thresholds, h: bufs.h, probe: bufs.probe });
+      const attnArgs = {
         label: `${n}.attn`, nHead, headDim, nCtx, qkv: bufs.qkv, kCache: l.kCache, vCache: l.vCache, out: bufs.att,
         heads: l.heads, nActive: l.activeHeads.length,
-      });
+      };
+      const attn = createAttention(ctx, attnArgs);
+      const attnP = createAttention(ctx, { ...attnArgs, label: `${n}.attn (probed)`, probe: { buffer: bufs.probe, gram: grams[i], xNormWord: layout.xNorm + i, headWord: layout.head + i * nHead } });
       // (T, nEmbd) -> (T, 3 nEmbd) -> attention -> (T, nEmbd), added into x; then the MLP the same way.
       const lin = [
         { label: `${n}.attn.c_attn`, w: l.attnW, bias: l.attnB, x: bufs.xn, y: bufs.qkv, epilogue: 'none' as const },
@@ -307,10 +311,12 @@ export class Gpt2Engine implements Engine {
       ];
       const [qkvV, projV, fcV, fcProjV] = lin.map((m) => linearDispatch(ctx, 'gemv', m, chosen));
       const [qkvM, projM, fcM, fcProjM] = lin.map((m) => linearDispatch(ctx, 'matmul', m, chosen));
+      const fcVP = linearDispatch(ctx, 'gemv', { ...lin[2], label: `${n}.mlp.c_fc (probed)`, neurons: { thresholds: bufs.thresholds, bits: bufs.probe, word: bitsWord } }, chosen);
       decode.push(ln1, qkvV, attn, projV, ln2, fcV, fcProjV);
       prefill.push(ln1, qkvM, attn, projM, ln2, fcM, fcProjM);
-      decodeProbe.push(ln1P, qkvV, attn, projV, ln2P, fcV, probe, fcProjV);
-      prefillProbe.push(ln1P, qkvM, attn, projM, ln2P, fcM, probe, fcProjM);
+      // Probes on, decode: the same dispatches, probed twins of ln_1, attention, ln_2 and c_fc.
+      decodeProbe.push(ln1P, qkvV, attnP, projV, ln2P, fcVP, fcProjV);
+      prefillProbe.push(ln1P, qkvM, attnP, projM, ln2P, fcM, neuronProbe, fcProjM);
     });
     // Final LayerNorm of the last row only, the tied LM head over wte's row chunks, then the sampler.
     const lnf = createLayerNorm(ctx, { label: 'ln_f (last row)', nEmbd: D, eps, x: bufs.x, g: lnfG, b: lnfB, y: bufs.xLast, lastRowOnly: true });
@@ -432,7 +438,7 @@ export class Gpt2Engine implements Engine {
         if (i === 0) prefillMs = ms;
         else { decodeMs.push(ms); pos++; }
         const s: StepResult = { index: i, pos: i === 0 ? T : pos, id: r[0], ms, top: Gpt2Engine.decodeTop(r) };
-        if (probe) s.probes = parseProbes(probe, this.probeLayout);
+        if (probe) s.probes = parseProbes(probe, this.probeLayout, this.config.nEmbd);
         ids.push(s.id);
         steps.push(s);
         onStep?.(s);

@@ -14,8 +14,9 @@ const thresholds = { head: 0.2, neuron: 0.3, edge: 0.1 };
 
 describe('GPU probes equal the CPU reference', async () => {
   const gpu = await testGpu();
-  for (const sparse of [false, true]) {
-    it(sparse ? 'block-sparse model (BSR kernels, a dead head)' : 'dense model', async () => {
+  // Both gemv variants: decode records neurons in c_fc's epilogue, which each variant has its own path to.
+  for (const sparse of [false, true]) for (const gemv of ['coop', 'row'] as const) {
+    it(`${sparse ? 'block-sparse model (BSR kernels, a dead head)' : 'dense model'}, gemv ${gemv}`, async () => {
       const m = makeTestModel({ layers: 3, heads: 4, embd: 64, vocab: 200, ctx: 40, seed: 31 });
       const w = loadGpt2Weights(parseSafetensors(m.safetensors, 'model.safetensors'), m.config);
       if (sparse) {
@@ -23,7 +24,7 @@ describe('GPU probes equal the CPU reference', async () => {
         for (const l of w.layers) for (let r = 0; r < 64; r++) for (let c = 0; c < 256; c++) if (((r >> 4) + (c >> 4)) % 2) l.fcW[r * 256 + c] = 0;
         w.layers[2].attnProjW.fill(0, 16 * 64, 32 * 64);
       }
-      const engine = await Gpt2Engine.create(gpu, w, { block: 16, crossoverDensity: sparse ? 0.6 : 0 });
+      const engine = await Gpt2Engine.create(gpu, w, { block: 16, crossoverDensity: sparse ? 0.6 : 0, variants: { gemv, matmul: 'tiled' } });
       if (sparse) {
         expect(engine.matrices.filter((x) => x.kind === 'bsr').length).toBe(3);
         expect(engine.activeHeads[2]).toEqual([0, 2, 3]);
