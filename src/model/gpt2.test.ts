@@ -7,7 +7,7 @@ import { testGpu, gpuCheck, relErr, rng } from '../gpu/testing';
 import { makeTestModel } from './testModel';
 import { parseSafetensors } from './safetensors';
 import { loadGpt2Weights } from './checkpoint';
-import { Gpt2Engine, EngineInputError, type KernelVariants } from './gpt2';
+import { Gpt2Engine, EngineInputError, crossoverRows, type KernelVariants } from './gpt2';
 import { CpuGpt2 } from './reference';
 import { topIds } from '../kernels/sample';
 
@@ -27,18 +27,30 @@ describe('GPT-2 engine equals the CPU reference', async () => {
   for (const [layers, heads, embd, vocab, ctx, variants] of [
     [2, 4, 64, 300, 64, { gemv: 'coop', matmul: 'tiled' }],
     [2, 4, 64, 300, 64, { gemv: 'row', matmul: 'row' }],
+    // Prompt-length switch: the 7-token prompt prefills with the row variant, the 9-token check below with tiled.
+    [2, 4, 64, 300, 64, { gemv: 'row', matmul: 'tiled', matmulShort: 'row', shortPrefillRows: 8 }],
     [3, 5, 40, 257, 48, undefined], // headDim 8, nEmbd not a multiple of the 64-wide tiles; variants measured
   ] as Array<[number, number, number, number, number, KernelVariants | undefined]>) {
     it(`prefill + 32 decode steps: L=${layers} H=${heads} D=${embd} V=${vocab} C=${ctx} ${JSON.stringify(variants ?? 'measured')}`, async () => {
       const w = model(layers, heads, embd, vocab, ctx, 7 + layers);
       const engine = await Gpt2Engine.create(gpu, w, { variants });
-      if (variants) expect({ gemv: engine.variants.gemv, matmul: engine.variants.matmul }).toEqual(variants);
+      if (variants) expect({ gemv: engine.variants.gemv, matmul: engine.variants.matmul, matmulShort: engine.variants.matmulShort, shortPrefillRows: engine.variants.shortPrefillRows }).toEqual({ matmulShort: undefined, shortPrefillRows: undefined, ...variants });
       const ref = new CpuGpt2(w);
       const prompt = [1, 17, 42, 5, 99, 3, 250];
       await gpuCheck(gpu, 'model', async () => {
         const gpuPrefill = await engine.prefillLogits(prompt);
         const cpuPrefill = ref.forward(prompt);
         for (let t = 0; t < prompt.length; t++) expect(logitErr(gpuPrefill[t], cpuPrefill[t])).toBeLessThan(1e-3);
+        if (variants?.matmulShort) {
+          const longer = [...prompt, 8, 9];
+          ref.reset();
+          const cpuLonger = ref.forward(longer);
+          const gpuLonger = await engine.prefillLogits(longer);
+          for (let t = 0; t < longer.length; t++) expect(logitErr(gpuLonger[t], cpuLonger[t])).toBeLessThan(1e-3);
+          expect(engine.prefillList(longer.length, false)).not.toBe(engine.prefillList(prompt.length, false));
+          expect(engine.prefillList(longer.length, true)).not.toBe(engine.prefillList(prompt.length, true));
+          ref.reset();
+        }
 
         const out = await engine.generate(prompt, { maxTokens: 33, greedy: true, topLogits: 10 });
         expect(out.ids.length).toBe(33);
@@ -59,6 +71,13 @@ describe('GPT-2 engine equals the CPU reference', async () => {
       engine.destroy();
     });
   }
+
+  it('crossoverRows: where two linear prefill costs cross', () => {
+    // Short winner 2 ms ahead at T=8, 6 ms behind at T=64: the lines cross a quarter of the way, T=22.
+    expect(crossoverRows(8, -2, 64, 6)).toBe(22);
+    expect(crossoverRows(8, -1e-9, 64, 100)).toBe(8);
+    expect(() => crossoverRows(8, 1, 64, 2)).toThrow(RangeError);
+  });
 
   it('a split LM head (tiny binding limit) gives the same tokens and logits', async () => {
     const w = model(1, 2, 32, 1000, 32, 3);

@@ -65,12 +65,28 @@ export interface MatrixInfo {
 
 export interface KernelVariants {
   gemv: GemvVariant;
+  /** Prefill matmul variant (for prompts longer than shortPrefillRows when matmulShort is set). */
   matmul: MatmulVariant;
+  /** Prefill matmul variant for prompts of at most shortPrefillRows tokens, where the measurement found one that differs. */
+  matmulShort?: MatmulVariant;
+  shortPrefillRows?: number;
 }
 
 export interface VariantChoice extends KernelVariants {
-  /** How each candidate timed at load (ms per pass), when measured. */
-  measured: { gemv?: Record<GemvVariant, number>; matmul?: Record<MatmulVariant, number> };
+  /** How each candidate timed at load (ms per pass), when measured; matmul keyed by rows, e.g. "T=8". */
+  measured: { gemv?: Record<GemvVariant, number>; matmul?: Record<string, Record<MatmulVariant, number>> };
+}
+
+/** Prompt lengths the prefill matmul variants are timed at (capped at nCtx). */
+export const PREFILL_TUNE_ROWS = [8, 64] as const;
+
+/**
+ * Rows at which two linear timing models ms(T) = a + b·T cross: the prefill variant that wins at short
+ * prompts (tShort, diffShort = its ms minus the other's < 0) loses from the returned T on.
+ */
+export function crossoverRows(tShort: number, diffShort: number, tLong: number, diffLong: number): number {
+  if (!(diffShort < 0 && diffLong > 0)) throw new RangeError('crossoverRows: the short winner must lose at the long length');
+  return Math.max(tShort, Math.floor(tShort + ((tLong - tShort) * -diffShort) / (diffLong - diffShort)));
 }
 
 interface LayerGpu {
@@ -114,6 +130,8 @@ export class Gpt2Engine implements Engine {
   /** The same steps with the instrumentation dispatches (probes on). */
   readonly decodeProbeDispatches: readonly Dispatch[];
   readonly prefillProbeDispatches: readonly Dispatch[];
+  /** Prefill lists built with variants.matmulShort, used for prompts of at most variants.shortPrefillRows. */
+  private prefillShort: { plain: readonly Dispatch[]; probed: readonly Dispatch[] } | null = null;
   readonly probeLayout: ProbeLayout;
   /** Bytes of weights a decode step reads (all matrices, the LM head, one wte and one wpe row, LN/bias vectors). */
   readonly weightBytesPerToken: number;
@@ -267,22 +285,45 @@ export class Gpt2Engine implements Engine {
       gemvVariant = r.variant;
       measured.gemv = r.ms;
     }
+    // Prefill: timed at a short and a longer prompt. Where the winners differ (a barrier-free variant
+    // can win short prompts and lose long ones), both prefill lists are built and the prompt length
+    // picks one, switching where the two measured linear costs cross.
     let matmulVariant = opts.variants?.matmul;
-    if (!matmulVariant) {
-      const r = await fastestVariant(ctx, (['tiled', 'row'] as const).map((variant) => ({
-        variant,
-        list: mlp0.map((m) => linearDispatch(ctx, 'matmul', m, { gemv: 'coop', matmul: variant })),
-      })), Math.min(nCtx, 32));
-      matmulVariant = r.variant;
-      measured.matmul = r.ms;
+    let matmulShort = opts.variants?.matmulShort;
+    let shortPrefillRows = opts.variants?.shortPrefillRows;
+    if (matmulShort && !(matmulVariant && Number.isInteger(shortPrefillRows) && shortPrefillRows! >= 1)) {
+      throw new EngineInputError(`${label}: variants.matmulShort needs variants.matmul and an integer variants.shortPrefillRows >= 1`);
     }
-    const chosen: KernelVariants = { gemv: gemvVariant, matmul: matmulVariant };
+    if (!matmulVariant) {
+      const rows = [...new Set(PREFILL_TUNE_ROWS.map((t) => Math.min(nCtx, t)))];
+      const runs: Array<{ T: number; variant: MatmulVariant; ms: Record<MatmulVariant, number> }> = [];
+      measured.matmul = {};
+      for (const T of rows) {
+        const r = await fastestVariant(ctx, (['tiled', 'row'] as const).map((variant) => ({
+          variant,
+          list: mlp0.map((m) => linearDispatch(ctx, 'matmul', { ...m, label: `${m.label} T=${T}` }, { gemv: 'coop', matmul: variant })),
+        })), T);
+        runs.push({ T, ...r });
+        measured.matmul[`T=${T}`] = r.ms;
+      }
+      const short = runs[0];
+      const long = runs[runs.length - 1];
+      matmulVariant = long.variant;
+      if (short.variant !== long.variant) {
+        matmulShort = short.variant;
+        const diff = (r: (typeof runs)[number]) => r.ms[short.variant] - r.ms[long.variant];
+        shortPrefillRows = crossoverRows(short.T, diff(short), long.T, diff(long));
+      }
+    }
+    const chosen: KernelVariants = { gemv: gemvVariant, matmul: matmulVariant, matmulShort, shortPrefillRows };
 
     const embed = createEmbed(ctx, { wte, wteChunks, wpe, tokens: bufs.tokens, x: bufs.x });
     const decode: Dispatch[] = [...embed];
     const prefill: Dispatch[] = [...embed];
     const decodeProbe: Dispatch[] = [...embed];
     const prefillProbe: Dispatch[] = [...embed];
+    const shortPlain: Dispatch[] = [...embed];
+    const shortProbe: Dispatch[] = [...embed];
     const eps = cfg.layerNormEps;
     layers.forEach((l, i) => {
       const n = `h.${i}`;
@@ -310,13 +351,19 @@ export class Gpt2Engine implements Engine {
         { label: `${n}.mlp.c_proj`, w: l.fcProjW, bias: l.fcProjB, x: bufs.h, y: bufs.x, epilogue: 'residual' as const },
       ];
       const [qkvV, projV, fcV, fcProjV] = lin.map((m) => linearDispatch(ctx, 'gemv', m, chosen));
-      const [qkvM, projM, fcM, fcProjM] = lin.map((m) => linearDispatch(ctx, 'matmul', m, chosen));
+      const matmuls = (v: MatmulVariant) => lin.map((m) => linearDispatch(ctx, 'matmul', m, { ...chosen, matmul: v }));
+      const [qkvM, projM, fcM, fcProjM] = matmuls(matmulVariant);
       const fcVP = linearDispatch(ctx, 'gemv', { ...lin[2], label: `${n}.mlp.c_fc (probed)`, neurons: { thresholds: bufs.thresholds, bits: bufs.probe, word: bitsWord } }, chosen);
       decode.push(ln1, qkvV, attn, projV, ln2, fcV, fcProjV);
       prefill.push(ln1, qkvM, attn, projM, ln2, fcM, fcProjM);
       // Probes on, decode: the same dispatches, probed twins of ln_1, attention, ln_2 and c_fc.
       decodeProbe.push(ln1P, qkvV, attnP, projV, ln2P, fcVP, fcProjV);
       prefillProbe.push(ln1P, qkvM, attnP, projM, ln2P, fcM, neuronProbe, fcProjM);
+      if (matmulShort) {
+        const [qkvS, projS, fcS, fcProjS] = matmuls(matmulShort);
+        shortPlain.push(ln1, qkvS, attn, projS, ln2, fcS, fcProjS);
+        shortProbe.push(ln1P, qkvS, attnP, projS, ln2P, fcS, neuronProbe, fcProjS);
+      }
     });
     // Final LayerNorm of the last row only, the tied LM head over wte's row chunks, then the sampler.
     const lnf = createLayerNorm(ctx, { label: 'ln_f (last row)', nEmbd: D, eps, x: bufs.x, g: lnfG, b: lnfB, y: bufs.xLast, lastRowOnly: true });
@@ -330,12 +377,15 @@ export class Gpt2Engine implements Engine {
     prefill.push(lnf, ...head, sample);
     decodeProbe.push(lnfP, ...head, sample);
     prefillProbe.push(lnfP, ...head, sample);
+    shortPlain.push(lnf, ...head, sample);
+    shortProbe.push(lnfP, ...head, sample);
 
     const weightBytesPerToken = matBytes + wte.bytes + 2 * wte.kStride * 2 + vecBytes;
 
     await device.queue.onSubmittedWorkDone();
     const engine = new Gpt2Engine(gpu, ctx, pool, bufs, wte, wteChunks, layers, cfg, decode, prefill, decodeProbe, prefillProbe, layout, weightBytes, weightBytesPerToken, label);
     engine.variants = { ...chosen, measured };
+    if (matmulShort) engine.prefillShort = { plain: shortPlain, probed: shortProbe };
     // For composition(): f16-rounded copies of c_proj (W_O rows) and the per-head norms of W_O and W_q|k|v.
     engine.wOForComposition = w.layers.map((l) => roundToF16(l.attnProjW));
     engine.oNorms = engine.wOForComposition.map((r) =>
@@ -370,6 +420,13 @@ export class Gpt2Engine implements Engine {
   }
 
   /** Encodes one step (one encoder, one pass), submits it and reads back the sampler result. */
+  /** The prefill dispatches for a prompt of T tokens: the short-prompt variant's list up to its measured crossover. */
+  prefillList(T: number, probes: boolean): readonly Dispatch[] {
+    const short = this.prefillShort && T <= (this.variants.shortPrefillRows ?? 0);
+    if (short) return probes ? this.prefillShort!.probed : this.prefillShort!.plain;
+    return probes ? this.prefillProbeDispatches : this.prefillDispatches;
+  }
+
   private async runStep(list: readonly Dispatch[], step: StepParams, probes: boolean): Promise<{ result: Uint32Array; probe?: Uint32Array }> {
     const { device } = this.gpu;
     writeStep(device, this.ctx.step, step);
@@ -416,7 +473,7 @@ export class Gpt2Engine implements Engine {
       writeView(device, this.bufs.samplerParams, 0, samplerParams(this.config.vocabSize, { greedy: opts.greedy, topK, temperature, nTop }));
       const probes = opts.probes ?? false;
       if (probes) writeView(device, this.bufs.thresholds, 0, thresholdData(opts.thresholds ?? DEFAULT_THRESHOLDS));
-      const prefillList = probes ? this.prefillProbeDispatches : this.prefillDispatches;
+      const prefillList = this.prefillList(promptIds.length, probes);
       const decodeList = probes ? this.decodeProbeDispatches : this.decodeDispatches;
       writeView(device, this.bufs.tokens, 0, new Uint32Array(promptIds));
       const rand = mulberry32(opts.seed ?? 0x5eed);
@@ -467,11 +524,14 @@ export class Gpt2Engine implements Engine {
     const tmpPool = new BufferPool(device);
     const ctx = { ...this.ctx, pool: tmpPool };
     const lnf = createLayerNorm(ctx, { label: 'ln_f (all rows)', nEmbd: D, eps, x: this.bufs.x, g: this.bufs.lnfG, b: this.bufs.lnfB, y: this.bufs.xn });
+    const short = this.prefillShort && T <= (this.variants.shortPrefillRows ?? 0);
+    const variant = short ? this.variants.matmulShort! : this.variants.matmul;
     const heads = this.wteChunks.map((c, i) =>
-      createMatmul(ctx, { label: `lm_head[${i}] (all rows)`, x: this.bufs.xn, w: c.binding, N: c.rowCount, K: D, kStride: this.wte.kStride, y: all, ldy: V, yOffset: c.rowStart, epilogue: 'none', variant: this.variants.matmul }),
+      createMatmul(ctx, { label: `lm_head[${i}] (all rows)`, x: this.bufs.xn, w: c.binding, N: c.rowCount, K: D, kStride: this.wte.kStride, y: all, ldy: V, yOffset: c.rowStart, epilogue: 'none', variant }),
     );
-    const nBlocks = this.prefillDispatches.length - (2 + this.wteChunks.length); // minus ln_f, heads, sample
-    const list = [...this.prefillDispatches.slice(0, nBlocks), lnf, ...heads];
+    const blocks = this.prefillList(T, false);
+    const nBlocks = blocks.length - (2 + this.wteChunks.length); // minus ln_f, heads, sample
+    const list = [...blocks.slice(0, nBlocks), lnf, ...heads];
     writeView(device, this.bufs.tokens, 0, new Uint32Array(ids));
     writeStep(device, this.ctx.step, { pos0: 0, T, rand: 0, writePos: T });
     const staging = device.createBuffer({ label: 'logits readback', size: T * V * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
