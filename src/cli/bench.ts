@@ -7,6 +7,8 @@ import { openModel, median } from './session';
 import { measureCrossover } from './crossover';
 import { acquireNodeGpu } from '../gpu/node';
 import { choice } from './args';
+import { measureRoofline } from '../kernels/roofline';
+import { decodeFloorMs, engineDecodeCost, pctOfFloor } from '../bench/floor';
 
 export const HELP = `usage: npm run -s cli -- bench --model DIR [--model DIR ...] [--prompt-tokens P] [--tokens N] [--runs R]
                                [--kernels auto|dense|bsr] [--json]
@@ -17,7 +19,7 @@ forces every block matrix onto those kernels (same weights: the honest dense-vs-
 Several --model flags bench the models one after the other in one run and end with a comparison table (JSON: an array).
 Runs R (default 3) greedy generations of N tokens (default 32) after a P-token prompt (default 32), after one warm-up,
 and reports medians: prefill tokens/s, decode tokens/s, ms per token, dispatches per token, weight bytes read per token,
-and buffers created per decode step. decode_ms_blocks / decode_ms_lm_head split a decode step's GPU time (timestamp
+and buffers created per decode step, and the decode floor (pct_of_floor) from the adapter's measured bandwidth and FMA rate. decode_ms_blocks / decode_ms_lm_head split a decode step's GPU time (timestamp
 queries, one pass per op) between the transformer blocks and the LM head (final LayerNorm, head, sampler).
 --crossover times the dense and the BSR gemv on an (4D, D) matrix at block densities 1 .. 1/16 and reports where BSR wins.`;
 
@@ -130,6 +132,11 @@ async function benchModel(dir: string, o: { promptTokens: number; tokens: number
     blocksMs.push(ops.slice(0, ops.length - nHeadOps).reduce((a, b) => a + b.ms, 0));
     headMs.push(ops.slice(ops.length - nHeadOps).reduce((a, b) => a + b.ms, 0));
   }
+  // The decode floor on this adapter (src/bench/floor.ts): measured bandwidth and arithmetic rate
+  // against what a decode step reads and computes, at the mean position of the timed decode steps.
+  const roof = await measureRoofline(device);
+  const cost = engineDecodeCost(cfg, engine, promptTokens + tokens / 2);
+  const floorMs = decodeFloorMs(cost, roof);
   const result = {
     model: dir,
     kernels: o.kernels,
@@ -158,6 +165,10 @@ async function benchModel(dir: string, o: { promptTokens: number; tokens: number
     buffers_created_per_decode_step: created / Math.max(1, decodeSteps),
     kernel_variants: engine.variants,
     load_ms: s.loadMs,
+    bandwidth_gb_per_s: roof.bytesPerS / 1e9,
+    gflops: roof.flopsPerS / 1e9,
+    floor_ms_per_token: floorMs,
+    pct_of_floor: pctOfFloor(floorMs, decodeTokensPerS),
   };
   if (!json) {
     const rows: Array<[string, string]> = [
@@ -172,6 +183,7 @@ async function benchModel(dir: string, o: { promptTokens: number; tokens: number
       ['kernel variants', `gemv ${engine.variants.gemv}, matmul ${engine.variants.matmulShort ? `${engine.variants.matmulShort} up to ${engine.variants.shortPrefillRows} rows, then ` : ''}${engine.variants.matmul} (measured at load: ${JSON.stringify(engine.variants.measured, (_, v) => (typeof v === 'number' ? Number(v.toFixed(2)) : v))} ms)`],
       ['weights read / token', `${(result.weight_bytes_per_token / 1e6).toFixed(2)} MB (${result.weight_gb_per_s.toFixed(2)} GB/s achieved)`],
       ['buffers created / decode step', String(result.buffers_created_per_decode_step)],
+      ['decode floor', `${floorMs.toFixed(3)} ms/token from ${result.bandwidth_gb_per_s.toFixed(2)} GB/s and ${result.gflops.toFixed(1)} GFLOP/s measured: decode runs at ${result.pct_of_floor.toFixed(1)}% of it`],
     ];
     const w = Math.max(...rows.map((r) => r[0].length));
     for (const [k, val] of rows) process.stdout.write(`${k.padEnd(w)}  ${val}\n`);
