@@ -16,6 +16,7 @@ struct Step { pos0: u32, T: u32, rand: f32, writePos: u32 }
 @group(0) @binding(3) var<storage, read> w: array<vec4<u32>>;
 @group(0) @binding(4) var<storage, read> bias: array<f32>;
 @group(0) @binding(5) var<storage, read_write> y: array<f32>;
+@group(0) @binding(6) var<storage, read> xv: array<vec4<f32>>;   // main_row only: x again, read as vec4
 
 override EPILOGUE: u32 = 0u;
 const BM = 64u;
@@ -105,12 +106,7 @@ fn xAt(m: u32, k: u32, M: u32) -> f32 {
   return 0.0;
 }
 
-fn x8(m: u32, k: u32, M: u32, vec: bool) -> array<vec4<f32>, 2> {
-  if (vec) {
-    // K % 8 == 0 and m < M: two aligned vec4 loads (the common case).
-    let i = m * p.K + k;
-    return array<vec4<f32>, 2>(vec4<f32>(x[i], x[i + 1u], x[i + 2u], x[i + 3u]), vec4<f32>(x[i + 4u], x[i + 5u], x[i + 6u], x[i + 7u]));
-  }
+fn x8(m: u32, k: u32, M: u32) -> array<vec4<f32>, 2> {
   return array<vec4<f32>, 2>(
     vec4<f32>(xAt(m, k, M), xAt(m, k + 1u, M), xAt(m, k + 2u, M), xAt(m, k + 3u, M)),
     vec4<f32>(xAt(m, k + 4u, M), xAt(m, k + 5u, M), xAt(m, k + 6u, M), xAt(m, k + 7u, M)));
@@ -122,16 +118,41 @@ fn main_row(@builtin(global_invocation_id) gid: vec3<u32>) {
   let n = gid.x;
   let m0 = gid.y * ROWS;
   if (n >= p.N || m0 >= M) { return; }
-  var acc: array<f32, ROWS>;
   let base = n * p.kStride8;
-  let fast = p.K % 8u == 0u && m0 + ROWS <= M;
+  if (p.K % 8u == 0u && m0 + ROWS <= M) {
+    // The common case, 8 full rows and K a multiple of 8: vec4 loads of x and eight named
+    // accumulators (an indexed array of them is spilled to memory by CPU-emulated adapters).
+    let rowStride = p.K / 4u;            // vec4s per row of x
+    let chunks = p.K / 8u;
+    var a0 = 0.0; var a1 = 0.0; var a2 = 0.0; var a3 = 0.0; var a4 = 0.0; var a5 = 0.0; var a6 = 0.0; var a7 = 0.0;
+    var xi = m0 * rowStride;
+    for (var c = 0u; c < chunks; c++) {
+      let w4 = w[base + c];
+      let wa = vec4<f32>(unpack2x16float(w4.x), unpack2x16float(w4.y));
+      let wb = vec4<f32>(unpack2x16float(w4.z), unpack2x16float(w4.w));
+      a0 += dot(wa, xv[xi]) + dot(wb, xv[xi + 1u]);
+      a1 += dot(wa, xv[xi + rowStride]) + dot(wb, xv[xi + rowStride + 1u]);
+      a2 += dot(wa, xv[xi + 2u * rowStride]) + dot(wb, xv[xi + 2u * rowStride + 1u]);
+      a3 += dot(wa, xv[xi + 3u * rowStride]) + dot(wb, xv[xi + 3u * rowStride + 1u]);
+      a4 += dot(wa, xv[xi + 4u * rowStride]) + dot(wb, xv[xi + 4u * rowStride + 1u]);
+      a5 += dot(wa, xv[xi + 5u * rowStride]) + dot(wb, xv[xi + 5u * rowStride + 1u]);
+      a6 += dot(wa, xv[xi + 6u * rowStride]) + dot(wb, xv[xi + 6u * rowStride + 1u]);
+      a7 += dot(wa, xv[xi + 7u * rowStride]) + dot(wb, xv[xi + 7u * rowStride + 1u]);
+      xi += 2u;
+    }
+    store(m0, n, a0); store(m0 + 1u, n, a1); store(m0 + 2u, n, a2); store(m0 + 3u, n, a3);
+    store(m0 + 4u, n, a4); store(m0 + 5u, n, a5); store(m0 + 6u, n, a6); store(m0 + 7u, n, a7);
+    return;
+  }
+  // Edge rows or K not a multiple of 8: scalar loads with bounds checks.
+  var acc: array<f32, ROWS>;
   for (var c = 0u; c < p.kStride8; c++) {
     let w4 = w[base + c];
     let wa = vec4<f32>(unpack2x16float(w4.x), unpack2x16float(w4.y));
     let wb = vec4<f32>(unpack2x16float(w4.z), unpack2x16float(w4.w));
     for (var i = 0u; i < ROWS; i++) {
-      let xv = x8(m0 + i, c * 8u, M, fast);
-      acc[i] += dot(wa, xv[0]) + dot(wb, xv[1]);
+      let xv8 = x8(m0 + i, c * 8u, M);
+      acc[i] += dot(wa, xv8[0]) + dot(wb, xv8[1]);
     }
   }
   for (var i = 0u; i < ROWS; i++) {

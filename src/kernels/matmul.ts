@@ -39,7 +39,7 @@ export function createMatmul(
   return {
     label: `${o.label} [${variant}]`,
     pipeline,
-    bindGroup: makeBindGroup(ctx.device, pipeline, o.label, [params, ctx.step, o.x, o.w, o.bias ?? ctx.zeros, o.y]),
+    bindGroup: makeBindGroup(ctx.device, pipeline, o.label, [params, ctx.step, o.x, o.w, o.bias ?? ctx.zeros, o.y, ...(variant === 'row' ? [o.x] : [])]),
     grid: variant === 'tiled'
       ? (T: number) => [ceilDiv(o.N, TILE), ceilDiv(o.M || T, TILE), 1]
       : (T: number) => [ceilDiv(o.N, 64), ceilDiv(o.M || T, 8), 1],
