@@ -1,5 +1,7 @@
-// <sg-demo-app>: the page shell. Acquires WebGPU (or shows why it cannot), loads the two models into their
-// panels ("Sparse GPT-2" left, "GPT-2 (baseline)" right) through one ModelSlot each, runs a Generate on both
+// <sg-demo-app>: the page shell. Acquires WebGPU (or shows why it cannot), lets the user pick the models (the
+// embedded pair, or GPT-2 124M from the Hugging Face Hub with its block-sparse copy made in the page, through
+// the HubController), loads the two models into their panels ("Sparse GPT-2" left, "GPT-2 (baseline)" right)
+// through one ModelSlot each, runs a Generate on both
 // through the PairRunner (one after the other on the GPU), keeps the settings, records generations into the
 // IndexedDB store and replays them, and handles device loss. It owns all async work; the elements it renders
 // only display what it passes them and send events back.
@@ -10,7 +12,13 @@ import { customElement, property, state } from 'lit/decorators.js';
 import { DEFAULT_THRESHOLDS } from '../probes/thresholds';
 import { RecordingStore, type RecordingSummary } from '../probes/store';
 import { openGpu, type PageGpu } from './engineClient';
+import { DEFAULT_HUB } from '../model/hub';
+import { HUB_GPT2, HubController } from './hub-controller';
 import type {
+  HubActionEvent,
+  ModelChoice,
+  ModelChoiceEvent,
+  PruneSettingsEvent,
   DemoSettings,
   GenerateRequest,
   GenerateRequestEvent,
@@ -28,6 +36,7 @@ import { buildRecording, recordingName } from './recorder';
 import type { ListMessage } from './recording-list';
 import { theme } from './theme';
 import './device-lost';
+import './model-picker';
 import './model-panel';
 import './no-webgpu';
 import './prompt-form';
@@ -109,6 +118,7 @@ export class DemoApp extends LitElement {
         gap: 1rem;
       }
       sg-prompt-form,
+      sg-model-picker,
       sg-recording-list {
         background: var(--sg-surface);
         border: 1px solid var(--sg-border);
@@ -151,6 +161,10 @@ export class DemoApp extends LitElement {
   @property({ attribute: 'sparse-url' }) sparseUrl = '/weights/sparse/';
   /** Base URL of the dense baseline's folder. */
   @property({ attribute: 'dense-url' }) denseUrl = '/weights/dense/';
+  /** Which models to run: the embedded pair (the two URLs above) or GPT-2 124M from the Hub and its pruned copy. */
+  @property() model: ModelChoice = 'embedded';
+  /** The Hub's address (?hub=): https://huggingface.co, or a mirror laid out like it. */
+  @property({ attribute: 'hub-endpoint' }) hubEndpoint = DEFAULT_HUB;
 
   /** The GPU in use; null before it is acquired, after it is lost, and while reloading. */
   @state() private gpu: PageGpu | null = null;
@@ -176,15 +190,73 @@ export class DemoApp extends LitElement {
         gpu.onLost((reason) => this.onDeviceLost(gpu, reason));
         // onLost may already have fired (a device lost during startup); only adopt a live one.
         if (this.lostReason === null) this.gpu = gpu;
+        // ?model=gpt2-hf: fetch the Hub model (from the cache when stored) once there is a GPU to run it on.
+        if (this.model === 'hub' && this.hub.download.phase === 'idle') void this.hub.start();
       }
       return result;
     },
   });
 
+  /** GPT-2 124M from the Hub: download, cache, and its block-sparse copy made in a worker. */
+  private readonly hub = new HubController(this, HUB_GPT2, () => this.hubEndpoint);
+
   private readonly slots: Record<Side, ModelSlot> = {
-    sparse: new ModelSlot(this, PANEL_TITLES.sparse, () => this.gpu, () => this.sparseUrl, DEFAULT_SETTINGS.thresholds),
-    dense: new ModelSlot(this, PANEL_TITLES.dense, () => this.gpu, () => this.denseUrl, DEFAULT_SETTINGS.thresholds),
+    sparse: new ModelSlot(this, PANEL_TITLES.sparse, () => this.gpu, () => (this.model === 'hub' ? this.hub.sparse : this.sparseUrl), DEFAULT_SETTINGS.thresholds),
+    dense: new ModelSlot(this, PANEL_TITLES.dense, () => this.gpu, () => (this.model === 'hub' ? this.hub.dense : this.denseUrl), DEFAULT_SETTINGS.thresholds),
   };
+
+  /** The picker changed: stop any run, switch the models, and keep the choice in the address (a reload keeps it). */
+  private onModelChoice(e: ModelChoiceEvent): void {
+    if (e.choice === this.model) return;
+    void this.runner.stop();
+    this.model = e.choice;
+    const url = new URL(location.href);
+    if (e.choice === 'hub') url.searchParams.set('model', 'gpt2-hf');
+    else url.searchParams.delete('model');
+    history.replaceState(history.state, '', url);
+    if (e.choice === 'hub') void this.hub.start();
+    else this.hub.stop();
+  }
+
+  private onHubAction(e: HubActionEvent): void {
+    switch (e.action) {
+      case 'retry-download':
+        void this.hub.start();
+        return;
+      case 'cancel-download':
+        this.hub.cancelDownload();
+        return;
+      case 'clear-cache':
+        void this.hub.clearCache();
+        return;
+      case 'prune':
+        void this.runner.stop();
+        void this.hub.runPrune(this.hub.prune.settings);
+        return;
+      case 'cancel-prune':
+        this.hub.cancelPrune();
+        return;
+    }
+  }
+
+  private onPruneSettings(e: PruneSettingsEvent): void {
+    void this.runner.stop();
+    this.hub.setPruneSettings(e.settings);
+  }
+
+  /** What a panel says while it has nothing to load (Hub mode, before the download or the pruning). */
+  private waitingText(side: Side): string | null {
+    if (this.model !== 'hub' || this.gpu === null) return null;
+    if (side === 'dense') return this.hub.dense ? null : `Waiting for ${HUB_GPT2.repo} (see the download above)…`;
+    if (this.hub.sparse) return null;
+    return this.hub.dense ? 'Press Prune above to make the block-sparse model from the downloaded GPT-2.' : 'Made from the downloaded GPT-2 once it is loaded.';
+  }
+
+  private panelUrl(side: Side): string {
+    if (this.model !== 'hub') return side === 'sparse' ? this.sparseUrl : this.denseUrl;
+    const src = side === 'sparse' ? this.hub.sparse : this.hub.dense;
+    return src?.location ?? `hf:${HUB_GPT2.repo}`;
+  }
 
   private readonly runner = new PairRunner(this, this.slots, (outcome) => this.saveRecordings(outcome));
 
@@ -394,7 +466,9 @@ export class DemoApp extends LitElement {
     return html`<sg-model-panel
       class=${side}
       heading=${PANEL_TITLES[side]}
-      model-url=${side === 'sparse' ? this.sparseUrl : this.denseUrl}
+      model-url=${this.panelUrl(side)}
+      .waitingText=${this.waitingText(side)}
+      .perplexity=${slot.perplexity}
       .status=${status}
       .info=${info}
       .progress=${slot.progress}
@@ -422,13 +496,24 @@ export class DemoApp extends LitElement {
     const ready = RUN_ORDER.filter((side) => this.panelStatus(side) === 'ready');
     // Generate waits until neither model is still loading: a Generate must run on every model that can run,
     // or the speedup would compare a run with nothing. A failed load does not hold the other model back.
-    const settled = RUN_ORDER.every((side) => ['ready', 'error'].includes(this.panelStatus(side)));
+    // In Hub mode a panel with nothing to load yet (no Prune made) does not hold the other back either.
+    const settled = RUN_ORDER.every((side) => ['ready', 'error'].includes(this.panelStatus(side)) || this.waitingText(side) !== null);
     // Id mode when a loaded model has no tokenizer: its prompt is a list of token ids.
     const idMode = ready.some((side) => !this.slots[side].loaded?.info.hasTokenizer);
     return html`
       ${this.lostReason !== null
         ? html`<sg-device-lost .reason=${this.lostReason} @sg-reload=${this.onReload}></sg-device-lost>`
         : nothing}
+      <sg-model-picker
+        .choice=${this.model}
+        repo=${HUB_GPT2.repo}
+        .download=${this.hub.download}
+        .prune=${this.hub.prune}
+        .cacheMessage=${this.hub.cacheMessage}
+        @sg-model-choice=${this.onModelChoice}
+        @sg-hub-action=${this.onHubAction}
+        @sg-prune-settings=${this.onPruneSettings}
+      ></sg-model-picker>
       <sg-prompt-form
         ?ready=${ready.length > 0 && settled}
         ?running=${this.runner.running}

@@ -3,6 +3,10 @@
 // UI elements never touch GPU objects or engine internals; they go through what this module exports.
 
 import { acquireGpu, NoWebGPUError, type GpuContext } from '../gpu/device';
+import { parseModelFiles } from '../model/checkpoint';
+import { EngineInputError } from '../model/gpt2';
+import { perplexity, type PerplexityResult } from '../model/perplexity';
+import type { RawModelFiles } from './modelCache';
 import type { GPT2Config } from '../model/config';
 import { parameterCount } from '../model/config';
 import type { Engine, GenerateOptions, GenerationSummary, StepResult } from '../model/engineApi';
@@ -13,6 +17,12 @@ import { loadTokenizer, type TextTokenizer } from '../model/tokenizer';
 import { sha256Hex } from '../probes/snapshot';
 
 export type { GenerationSummary, StepResult, StopReason } from '../model/engineApi';
+export type { PerplexityResult } from '../model/perplexity';
+
+/** A perplexity with the GPU time it took (queueing behind other GPU jobs excluded). */
+export interface PerplexityMeasurement extends PerplexityResult {
+  ms: number;
+}
 
 // ---------------------------------------------------------------------------------------------------
 // WebGPU
@@ -64,6 +74,20 @@ export async function openGpu(): Promise<OpenGpuResult> {
 
 // ---------------------------------------------------------------------------------------------------
 // Models
+
+const gpuQueues = new WeakMap<GpuContext, Promise<unknown>>();
+
+/**
+ * Runs the page's GPU jobs on one device one at a time: engine creation measures kernel variants by timing
+ * (another model loading meanwhile would skew the choice), and perplexity, composition and generation are
+ * timed or heavy. Two panels loading at once thus queue instead of sharing the GPU.
+ */
+export function exclusiveGpu<T>(gpu: GpuContext, job: () => Promise<T>): Promise<T> {
+  const prev = gpuQueues.get(gpu) ?? Promise.resolve();
+  const next = prev.then(job, job);
+  gpuQueues.set(gpu, next.catch(() => undefined));
+  return next;
+}
 
 /** How sparse a model's block matrices are (the four per layer; embeddings and LM head excluded). */
 export interface WeightDensity {
@@ -143,7 +167,29 @@ export interface LoadedModel {
   /** SHA-256 of model.safetensors as 64 hex digits (hashed in the background from load; recordings name it). */
   sha256(): Promise<string>;
   generate(promptIds: number[], opts: GenerateOptions, onStep: (step: StepResult) => void): Promise<GenerationSummary>;
+  /**
+   * Perplexity of text under the model (all-positions logits on the GPU, windows of at most nCtx tokens).
+   * Needs the GPU to itself, like generate; throws PromptError when the model has no tokenizer.
+   */
+  perplexity(text: string, signal?: AbortSignal): Promise<PerplexityMeasurement>;
   destroy(): void;
+}
+
+/** A model already in memory (downloaded, read from the cache, or made by the prune worker). */
+export interface ModelFilesSource {
+  /** Name shown for it, e.g. "openai-community/gpt2". */
+  name: string;
+  /** Where it came from, shown beside the name (e.g. "hf:openai-community/gpt2, from cache"). */
+  location: string;
+  files: RawModelFiles;
+}
+
+/** What a panel loads: a base URL (config.json, model.safetensors, tokenizer.json under it) or files in memory. */
+export type ModelSource = string | ModelFilesSource;
+
+/** Where a source comes from, for messages: the base URL, or the in-memory model's location. */
+export function sourceLocation(source: ModelSource): string {
+  return typeof source === 'string' ? source : source.location;
 }
 
 /** The name shown for a model: config.json's _name_or_path if set, else the base URL's last folder. */
@@ -223,6 +269,7 @@ class PageModel implements LoadedModel {
     private readonly engine: Engine,
     private readonly tokenizer: TextTokenizer | null,
     private readonly hash: Promise<string>,
+    private readonly gpu: GpuContext,
   ) {}
 
   tokenText(id: number): string {
@@ -231,7 +278,7 @@ class PageModel implements LoadedModel {
 
   composition(): Promise<Float32Array | null> {
     // Computed once on the GPU at the first call; every later caller shares the result.
-    this.compositionPromise ??= this.engine.composition ? this.engine.composition() : Promise.resolve(null);
+    this.compositionPromise ??= this.engine.composition ? exclusiveGpu(this.gpu, () => this.engine.composition!()) : Promise.resolve(null);
     return this.compositionPromise;
   }
 
@@ -266,7 +313,17 @@ class PageModel implements LoadedModel {
   }
 
   generate(promptIds: number[], opts: GenerateOptions, onStep: (step: StepResult) => void): Promise<GenerationSummary> {
-    return this.engine.generate(promptIds, opts, onStep);
+    return exclusiveGpu(this.gpu, () => this.engine.generate(promptIds, opts, onStep));
+  }
+
+  perplexity(text: string, signal?: AbortSignal): Promise<PerplexityMeasurement> {
+    if (!this.tokenizer) return Promise.reject(new PromptError('This model has no tokenizer.json, so it cannot read the passage.'));
+    const ids = this.tokenizer.encode(text);
+    return exclusiveGpu(this.gpu, async () => {
+      const t0 = performance.now();
+      const r = await perplexity((w) => this.engine.prefillLogits(w), ids, this.info.config.nCtx, signal);
+      return { ...r, ms: performance.now() - t0 };
+    });
   }
 
   destroy(): void {
@@ -300,31 +357,57 @@ export function weightDensity(engine: Pick<Gpt2Engine, 'config' | 'matrices' | '
   };
 }
 
+/** Adds what to do when the model does not fit the adapter's limits or memory. */
+function explainGpuLimits(gpu: PageGpu, e: unknown): unknown {
+  const msg = e instanceof Error ? e.message : String(e);
+  const tooBig = (e instanceof EngineInputError && /binding limit|exceeds/.test(msg)) || /out of memory|OutOfMemory|exceeds the max buffer size|maxBufferSize/i.test(msg);
+  if (!tooBig) return e;
+  const l = gpu.context.device.limits;
+  const mib = (n: number) => `${Math.floor(n / 2 ** 20)} MiB`;
+  return new Error(
+    `${msg} — this GPU adapter is too small for this model (it offers buffers of at most ${mib(l.maxBufferSize)} and storage bindings of ` +
+    `${mib(l.maxStorageBufferBindingSize)}; the page already asked for its largest limits). Use a browser or GPU with larger WebGPU limits, or a smaller model.`,
+    { cause: e },
+  );
+}
+
 /**
- * Loads config.json, model.safetensors and (if present) tokenizer.json from baseUrl onto gpu.
- * Throws ModelLoadError naming the base URL and the phase that failed; nothing is half-loaded:
- * an engine created before a later failure is destroyed.
+ * Loads a model onto gpu: config.json, model.safetensors and (if present) tokenizer.json fetched from a base
+ * URL, or files already in memory. Throws ModelLoadError naming the source and the phase that failed;
+ * nothing is half-loaded: an engine created before a later failure is destroyed.
  */
 export async function loadModel(
   gpu: PageGpu,
-  baseUrl: string,
+  source: ModelSource,
   onProgress: (p: LoadProgress) => void,
   signal?: AbortSignal,
 ): Promise<LoadedModel> {
   let phase: LoadPhase = 'fetch';
   let engine: Gpt2Engine | null = null;
+  const baseUrl = sourceLocation(source);
   const step = (p: LoadPhase, label: string) => {
     signal?.throwIfAborted();
     phase = p;
     onProgress({ phase: p, label });
   };
   try {
-    step('fetch', 'Fetching config.json, model.safetensors and tokenizer.json');
-    const files = await fetchModelFiles(baseUrl);
-    step('parse', 'Checking model.safetensors against config.json');
+    let files;
+    if (typeof source === 'string') {
+      step('fetch', 'Fetching config.json, model.safetensors and tokenizer.json');
+      files = await fetchModelFiles(source);
+      step('parse', 'Checking model.safetensors against config.json');
+    } else {
+      step('parse', 'Checking model.safetensors against config.json');
+      files = parseModelFiles(source.location, source.files);
+    }
+    const name = typeof source === 'string' ? modelName(source, files.configJson) : source.name;
     const weights = loadGpt2Weights(files.safetensors, files.config);
     step('upload', 'Uploading weights to the GPU and building pipelines');
-    engine = await Gpt2Engine.create(gpu.context, weights, { label: modelName(baseUrl, files.configJson) });
+    try {
+      engine = await exclusiveGpu(gpu.context, () => Gpt2Engine.create(gpu.context, weights, { label: name }));
+    } catch (e) {
+      throw explainGpuLimits(gpu, e);
+    }
     let tokenizer: TextTokenizer | null = null;
     if (files.tokenizerJson !== undefined) {
       step('tokenizer', 'Loading tokenizer.json');
@@ -339,7 +422,7 @@ export async function loadModel(
     const hash = sha256Hex(raw);
     hash.catch(() => undefined); // reported when a recording asks for it, not as an unhandled rejection
     const info: ModelInfo = {
-      name: modelName(baseUrl, files.configJson),
+      name,
       baseUrl,
       config: engine.config,
       parameterCount: parameterCount(engine.config),
@@ -348,7 +431,7 @@ export async function loadModel(
       hasTokenizer: tokenizer !== null,
       adapterDescription: gpu.adapterDescription,
     };
-    return new PageModel(info, engine, tokenizer, hash);
+    return new PageModel(info, engine, tokenizer, hash, gpu.context);
   } catch (e) {
     engine?.destroy();
     if (signal?.aborted) throw e;

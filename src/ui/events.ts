@@ -2,6 +2,10 @@
 // the shell that listens agree on names and payloads (and TypeScript checks both ends).
 
 import type { Thresholds } from '../probes/metrics';
+import type { PruneSettings } from './pruneInPage';
+
+/** Which models the page shows: the embedded pair (weights/), or GPT-2 124M from the Hub and its pruned copy. */
+export type ModelChoice = 'embedded' | 'hub';
 
 /** Generation and display settings the prompt form collects. */
 export interface DemoSettings {
@@ -127,6 +131,30 @@ export class ReplayCloseEvent extends Event {
   }
 }
 
+/** The model picker changed: load the embedded pair, or GPT-2 124M from the Hub (cache first). */
+export class ModelChoiceEvent extends Event {
+  static readonly eventName = 'sg-model-choice';
+  constructor(readonly choice: ModelChoice) {
+    super(ModelChoiceEvent.eventName, { bubbles: true, composed: true });
+  }
+}
+
+/** A button of the Hub download, the cache or the pruning: each names what it asks for. */
+export class HubActionEvent extends Event {
+  static readonly eventName = 'sg-hub-action';
+  constructor(readonly action: 'retry-download' | 'cancel-download' | 'clear-cache' | 'prune' | 'cancel-prune') {
+    super(HubActionEvent.eventName, { bubbles: true, composed: true });
+  }
+}
+
+/** Density, block size or method changed for the next Prune. */
+export class PruneSettingsEvent extends Event {
+  static readonly eventName = 'sg-prune-settings';
+  constructor(readonly settings: PruneSettings) {
+    super(PruneSettingsEvent.eventName, { bubbles: true, composed: true });
+  }
+}
+
 declare global {
   interface HTMLElementEventMap {
     'sg-generate': GenerateRequestEvent;
@@ -140,5 +168,8 @@ declare global {
     'sg-recording-rename': RecordingRenameEvent;
     'sg-recording-import': RecordingImportEvent;
     'sg-replay-close': ReplayCloseEvent;
+    'sg-model-choice': ModelChoiceEvent;
+    'sg-hub-action': HubActionEvent;
+    'sg-prune-settings': PruneSettingsEvent;
   }
 }

@@ -1,6 +1,6 @@
 // <sg-model-panel>: one model's panel, as in the seed picture: its title, the model actually loaded (name,
-// shape, size, adapter), its load progress or load error, then the activation grid with the latency beside
-// it, the token strip (point at a token to see its grid) and the streamed text. Display only: the shell
+// shape, size, adapter), its load progress or load error, then the activation grid with the latency and
+// the perplexity on the built-in passage beside it, the token strip (point at a token to see its grid) and the streamed text. Display only: the shell
 // feeds it; the only state it keeps is which token the pointer is on.
 
 import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
@@ -8,7 +8,7 @@ import { customElement, property, query, state } from 'lit/decorators.js';
 import type { LoadProgress, ModelInfo, StopReason } from './engineClient';
 import { GridPngRequestEvent, ReplayCloseEvent, type ScrubEvent } from './events';
 import type { ActivationGrid } from './activation-grid';
-import type { EdgeState, PanelData } from './model-slot';
+import type { EdgeState, PanelData, PerplexityState } from './model-slot';
 import { emptyMetrics, type ReplayInfo, type RunState } from './view-model';
 import './activation-grid';
 import './latency-meter';
@@ -133,6 +133,15 @@ export class ModelPanel extends LitElement {
         margin-top: 0.5rem;
         font-size: 0.9em;
       }
+      .ppl {
+        font-size: 0.9em;
+        margin-top: 0.5rem;
+      }
+      .ppl output {
+        font-size: 1.25em;
+        font-weight: 650;
+        font-variant-numeric: tabular-nums;
+      }
     `,
   ];
 
@@ -163,6 +172,10 @@ export class ModelPanel extends LitElement {
   @property({ attribute: false }) probesMissing = false;
   @property({ attribute: false }) edgeState: EdgeState = 'pending';
   @property({ attribute: false }) edgeError: string | null = null;
+  /** What to say while waiting for something other than WebGPU (a download, a Prune); null: waiting for WebGPU. */
+  @property({ attribute: false }) waitingText: string | null = null;
+  /** Perplexity of the model on the built-in passage. */
+  @property({ attribute: false }) perplexity: PerplexityState = { state: 'pending' };
   /** Draw the grid (the "Live grid" setting). */
   @property({ type: Boolean, attribute: 'grid-live' }) gridLive = true;
 
@@ -238,6 +251,8 @@ export class ModelPanel extends LitElement {
       return html`<p class="note muted" role="status">This engine returned no probes, so the grid cannot show what fires.</p>`;
     }
     switch (this.edgeState) {
+      case 'deferred':
+        return html`<p class="note muted">Edges: the head composition is computed at the first Generate with Probes on.</p>`;
       case 'pending':
         return html`<p class="note muted">Computing head composition for the edges…</p>`;
       case 'unavailable':
@@ -246,6 +261,27 @@ export class ModelPanel extends LitElement {
         return html`<p class="note error">Could not compute the edges: ${this.edgeError}</p>`;
       default:
         return nothing;
+    }
+  }
+
+  private renderPerplexity() {
+    const p = this.perplexity;
+    const what = 'on the built-in English passage';
+    switch (p.state) {
+      case 'pending':
+        return html`<div class="ppl muted" role="status">Measuring perplexity ${what}…</div>`;
+      case 'done':
+        return html`<div class="ppl" role="group" aria-label="Perplexity of ${this.heading}">
+          Perplexity <output aria-label="Perplexity" data-testid="perplexity">${p.result.perplexity.toFixed(p.result.perplexity < 100 ? 2 : 1)}</output>
+          <span class="muted" data-testid="perplexity-tokens"
+            >${what}: ${p.result.predicted} predicted of ${p.result.tokens} tokens${p.result.windows > 1 ? ` in ${p.result.windows} windows` : ''},
+            mean NLL ${p.result.meanNll.toFixed(3)} nats (${(p.ms / 1000).toFixed(1)} s)</span
+          >
+        </div>`;
+      case 'unavailable':
+        return html`<div class="ppl muted">Perplexity: not available (${p.message}).</div>`;
+      case 'failed':
+        return html`<div class="ppl error" role="alert">Could not measure the perplexity: ${p.message}</div>`;
     }
   }
 
@@ -297,7 +333,10 @@ export class ModelPanel extends LitElement {
             : html`<p class="note muted">Grid hidden (<em>Live grid</em> is off).</p>`}
           ${this.renderProbeNote()}
         </div>
-        <sg-latency-meter .metrics=${data.metrics} .weightBytes=${info.weightBytes} .density=${info.density}></sg-latency-meter>
+        <div>
+          <sg-latency-meter .metrics=${data.metrics} .weightBytes=${info.weightBytes} .density=${info.density}></sg-latency-meter>
+          ${this.renderPerplexity()}
+        </div>
       </div>
       <sg-token-strip
         label=${this.heading}
@@ -320,7 +359,7 @@ export class ModelPanel extends LitElement {
   private renderBody() {
     switch (this.status) {
       case 'waiting':
-        return html`<div class="loading muted" role="status">Waiting for WebGPU…</div>`;
+        return html`<div class="loading muted" role="status">${this.waitingText ?? 'Waiting for WebGPU…'}</div>`;
       case 'loading':
         return html`<div class="loading" role="status" aria-live="polite">
           <span class="spinner" aria-hidden="true"></span>

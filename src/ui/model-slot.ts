@@ -1,5 +1,6 @@
-// One model on the page: loads it (a @lit/task keyed on the GPU and the base URL), fetches its head
-// composition for the grid's edges, runs generations on it when the pair runner gives it the GPU, and keeps
+// One model on the page: loads it (a @lit/task keyed on the GPU and the model source: a base URL or files
+// in memory), fetches its head composition for the grid's edges, measures its perplexity on the built-in
+// passage, runs generations on it when the pair runner gives it the GPU, and keeps
 // what its panel displays: streamed tokens, timing, one grid view per token (re-thresholded when τ_head or
 // τ_edge change), and a replayed recording when one is open. A ReactiveController: the shell holds one per
 // panel and the panels do no async work.
@@ -9,8 +10,11 @@ import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type { EdgeCandidates } from '../probes/composition';
 import { neuronFractions, type Thresholds } from '../probes/metrics';
 import type { Recording } from '../probes/snapshot';
+import { PERPLEXITY_PASSAGE } from '../model/passage';
 import {
   loadModel,
+  type ModelSource,
+  type PerplexityResult,
   type GenerationSummary,
   type LoadedModel,
   type LoadProgress,
@@ -23,8 +27,18 @@ import { countBits, gridEdgeCandidates, gridView, type GridFrame, type GridShape
 import type { RecordedToken } from './recorder';
 import { emptyMetrics, median, type GenerationMetrics, type OutputToken, type ReplayInfo, type RunState } from './view-model';
 
-/** Where the edges of the grid stand: the composition is computed once per model, on the GPU. */
-export type EdgeState = 'pending' | 'ready' | 'unavailable' | 'failed';
+/**
+ * Where the edges of the grid stand: the composition is computed once per model, on the GPU, when first
+ * needed (the first Generate with probes on): 'deferred' until then. On a software GPU it takes minutes for
+ * GPT-2 124M, so a model that is only timed or measured never pays for it.
+ */
+export type EdgeState = 'deferred' | 'pending' | 'ready' | 'unavailable' | 'failed';
+
+/** Perplexity of the loaded model on the built-in passage (PERPLEXITY_PASSAGE), measured once per load. */
+export type PerplexityState =
+  | { state: 'pending' }
+  | { state: 'done'; result: PerplexityResult; ms: number }
+  | { state: 'unavailable' | 'failed'; message: string };
 
 /** What a finished run hands back to the pair runner (for the speedup and for recordings). */
 export interface RunOutcome {
@@ -60,6 +74,7 @@ export class ModelSlot implements ReactiveController {
   probesAsked = false;
   edgeState: EdgeState = 'pending';
   edgeError: string | null = null;
+  perplexity: PerplexityState = { state: 'pending' };
   /** A recording shown instead of the live generation, with its data. */
   replay: { info: ReplayInfo; data: PanelData } | null = null;
 
@@ -74,27 +89,32 @@ export class ModelSlot implements ReactiveController {
   /** Bumped for every load (not for runs), so a late composition of a released model is dropped. */
   private loadEpoch = 0;
 
-  readonly load: Task<[PageGpu | null, string], LoadedModel>;
+  readonly load: Task<[PageGpu | null, ModelSource | null], LoadedModel>;
+  /** The perplexity measurement: GPU work done once per load, before any generation. */
+  private afterLoad: Promise<void> = Promise.resolve();
+  /** The composition, once asked for (prepareForRun with probes). */
+  private compositionRun: Promise<void> | null = null;
 
   constructor(
     private readonly host: ReactiveControllerHost,
     /** The panel's title ("Sparse GPT-2"), for messages and recording names. */
     readonly title: string,
     private readonly gpu: () => PageGpu | null,
-    private readonly baseUrl: () => string,
+    /** What to load; null while there is nothing to load yet (the panel waits). */
+    private readonly source: () => ModelSource | null,
     initialThresholds: Thresholds,
   ) {
     this.thresholds = initialThresholds;
     host.addController(this);
     this.load = new Task(host, {
-      args: () => [this.gpu(), this.baseUrl()] as [PageGpu | null, string],
-      task: async ([gpu, baseUrl], { signal }) => {
+      args: () => [this.gpu(), this.source()] as [PageGpu | null, ModelSource | null],
+      task: async ([gpu, source], { signal }) => {
         this.release();
-        if (!gpu) return initialState;
+        if (!gpu || source === null) return initialState;
         this.progress = null;
         const model = await loadModel(
           gpu,
-          baseUrl,
+          source,
           (p) => {
             this.progress = p;
             this.host.requestUpdate();
@@ -106,7 +126,8 @@ export class ModelSlot implements ReactiveController {
           signal.throwIfAborted();
         }
         this.model = model;
-        this.fetchComposition(model);
+        this.edgeState = 'deferred';
+        this.afterLoad = this.measurePerplexity(model);
         return model;
       },
     });
@@ -141,13 +162,16 @@ export class ModelSlot implements ReactiveController {
     this.candidatesFor = null;
     this.edgeState = 'pending';
     this.edgeError = null;
+    this.perplexity = { state: 'pending' };
+    this.afterLoad = Promise.resolve();
+    this.compositionRun = null;
     if (this.runState === 'running' || this.runState === 'queued') this.runState = 'idle';
   }
 
-  private fetchComposition(model: LoadedModel): void {
+  private fetchComposition(model: LoadedModel): Promise<void> {
     const epoch = this.loadEpoch;
     this.edgeState = 'pending';
-    model.composition().then(
+    return model.composition().then(
       (c) => {
         if (epoch !== this.loadEpoch) return;
         this.composition = c;
@@ -164,9 +188,43 @@ export class ModelSlot implements ReactiveController {
     );
   }
 
-  /** Waits for the composition (a generation must not share the GPU with it); never throws. */
-  async compositionSettled(): Promise<void> {
-    await this.model?.composition().catch(() => undefined);
+  /** Perplexity on the built-in passage, after the composition (one GPU job at a time); never throws. */
+  private async measurePerplexity(model: LoadedModel): Promise<void> {
+    const epoch = this.loadEpoch;
+    let next: PerplexityState;
+    if (!model.info.hasTokenizer) {
+      next = { state: 'unavailable', message: 'no tokenizer.json: the passage cannot be encoded' };
+    } else {
+      try {
+        const result = await model.perplexity(PERPLEXITY_PASSAGE);
+        next = { state: 'done', result, ms: result.ms };
+      } catch (e) {
+        next = { state: 'failed', message: e instanceof Error ? e.message : String(e) };
+      }
+    }
+    if (epoch !== this.loadEpoch) return;
+    this.perplexity = next;
+    this.host.requestUpdate();
+  }
+
+  /** Waits for the GPU work this slot started in the background (perplexity, composition); never throws. */
+  async backgroundSettled(): Promise<void> {
+    await this.afterLoad.catch(() => undefined);
+    await this.compositionRun?.catch(() => undefined);
+  }
+
+  /**
+   * Before a run: the background work done and, when the run asks for probes, the composition computed (the
+   * edges need it), so neither overlaps a timed run. Never throws (a failed composition leaves the edges out).
+   */
+  async prepareForRun(probes: boolean): Promise<void> {
+    await this.backgroundSettled();
+    const model = this.model;
+    if (probes && model && this.compositionRun === null) {
+      this.compositionRun = this.fetchComposition(model);
+      this.host.requestUpdate();
+    }
+    await this.compositionRun?.catch(() => undefined);
   }
 
   private candidates(): EdgeCandidates | null {

@@ -121,8 +121,9 @@ export class PairRunner implements ReactiveController {
             partial = true;
             continue;
           }
-          // The composition (edges) is computed on the GPU once per model; never let it overlap a timed run.
-          await slot.compositionSettled();
+          // Perplexity and composition (edges) run on the GPU once per model; never let them overlap a timed run.
+          for (const other of sides) await this.slots[other].backgroundSettled();
+          await slot.prepareForRun(request.settings.probes);
           this.active = side;
           this.host.requestUpdate();
           const outcome = await slot.run(prompts.get(side)!, request.settings, seed, abort.signal);
