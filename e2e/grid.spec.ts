@@ -1,7 +1,7 @@
 // Component tests of <sg-activation-grid> in a real browser (e2e/pages/grid.html): the canvas really shows
 // one node per head with the seed picture's styling (read back pixel by pixel), edges only where both heads
 // fire, the accessible name and "k of N heads firing" description, the PNG export, and what a paint costs
-// for GPT-2 124M's 12 × 12 heads with every edge and 12 × 3072 neurons.
+// for GPT-2 124M's 12 × 12 heads with every edge and 12 × 3072 neurons, and the layout on a phone-sized screen.
 
 import { expect, test, type Page } from 'playwright/test';
 
@@ -182,4 +182,31 @@ test('a paint of GPT-2 124M (12 × 12 heads, every edge, 12 × 3072 neurons) cos
   console.log(`activation grid paint, 12x12 heads + 9504 edges + 12x3072 neurons: median ${median.toFixed(2)} ms`);
   // Far below a token's time even on a real GPU (GPT-2 124M decodes at several ms per token); this CPU is shared.
   expect(median).toBeLessThan(25);
+});
+
+test('on a phone-sized, high-DPI screen a 12 × 12 grid fits its width and keeps its aspect ratio', async ({ browser, baseURL }) => {
+  const context = await browser.newContext({ baseURL, viewport: { width: 360, height: 800 }, deviceScaleFactor: 2 });
+  const page = await context.newPage();
+  await paintRandom(page, { nLayer: 12, nHead: 12, nEmbd: 768, seed: 3, tauHead: 0.5, tauEdge: 0.5 });
+  const box = await page.evaluate(() => {
+    const el = document.querySelector('sg-activation-grid')!;
+    const heads = el.shadowRoot!.querySelector<HTMLCanvasElement>('canvas.heads')!;
+    const neurons = el.shadowRoot!.querySelector<HTMLCanvasElement>('canvas.neurons')!;
+    const h = heads.getBoundingClientRect();
+    const n = neurons.getBoundingClientRect();
+    return {
+      scrollWidth: document.documentElement.scrollWidth,
+      heads: { right: h.right, ratio: h.width / h.height, pixelRatio: heads.width / heads.height, backing: heads.width / parseFloat(heads.style.width) },
+      neuronsTop: n.top,
+      headsBottom: h.bottom,
+      neuronsRight: n.right,
+    };
+  });
+  expect(box.scrollWidth).toBeLessThanOrEqual(360); // no sideways scrolling
+  expect(box.heads.right).toBeLessThanOrEqual(360);
+  expect(box.neuronsRight).toBeLessThanOrEqual(360);
+  expect(box.heads.ratio).toBeCloseTo(box.heads.pixelRatio, 2); // shrunk, not squashed
+  expect(box.neuronsTop).toBeGreaterThanOrEqual(box.headsBottom - 1); // the neuron strip moves under the heads
+  expect(box.heads.backing).toBeCloseTo(2, 2); // drawn at the screen's 2 device pixels per CSS pixel: sharp
+  await context.close();
 });

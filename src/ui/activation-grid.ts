@@ -103,6 +103,16 @@ export class ActivationGrid extends LitElement {
       }
       canvas {
         display: block;
+        /* Shrinks with a narrow panel, keeping its aspect ratio (set per shape in sizeCanvases). */
+        max-width: 100%;
+        height: auto;
+      }
+      /* Phones: the neuron strip goes under the heads instead of beside them. */
+      @media (max-width: 560px) {
+        figure {
+          grid-template-columns: auto minmax(0, 1fr);
+          grid-template-areas: 'arrow heads' '. neurons' '. caption';
+        }
       }
       .heads {
         grid-area: heads;
@@ -199,7 +209,7 @@ export class ActivationGrid extends LitElement {
     const dpr = globalThis.devicePixelRatio || 1;
     const size = (canvas: HTMLCanvasElement, w: number, h: number) => {
       canvas.style.width = `${w}px`;
-      canvas.style.height = `${h}px`;
+      canvas.style.aspectRatio = `${w} / ${h}`;
       canvas.width = Math.round(w * dpr);
       canvas.height = Math.round(h * dpr);
     };
@@ -322,7 +332,9 @@ export class ActivationGrid extends LitElement {
     const layout = this.layout;
     if (!shape || !layout) return;
     const box = this.headsCanvas.getBoundingClientRect();
-    const n = nodeAt(shape, layout, e.clientX - box.left, e.clientY - box.top);
+    // The canvas may be drawn smaller than its layout (narrow screens): map back to layout pixels.
+    const k = box.width > 0 ? layout.width / box.width : 1;
+    const n = nodeAt(shape, layout, (e.clientX - box.left) * k, (e.clientY - box.top) * k);
     let title = '';
     if (n !== null) {
       const layer = Math.floor(n / shape.nHead);
