@@ -2,7 +2,7 @@
 // BLOCK x BLOCK blocks of row-block r / BLOCK of W_block · x_block, + bias[r]. Zero blocks are never
 // read. Layout (GPU row order, rows = outputs): rowPtr[nRowBlocks + 1], colIdx[nnz], values f16 pairs,
 // block b's row i at vec4 index (b * BLOCK + i) * BLOCK / 8. Same epilogues and the same two
-// variants as gemv.wgsl, EPILOGUE 3 included (main: LANES threads per row + one barrier; main_row: a thread per row).
+// variants as gemv.wgsl, EPILOGUE 3 included: both come from gemv_rows.wgsl, around this file's rowDot.
 
 struct Params { N: u32, K: u32, yOffset: u32, hasBias: u32, bitsWord: u32, _p0: u32, _p1: u32, _p2: u32 }
 
@@ -24,7 +24,6 @@ override BLOCK: u32 = 32u;    // 16, 32 or 64
 var<workgroup> red: array<f32, WG>;
 
 // #include common
-// #include neuron_probe
 
 fn rowDot(row: u32, lane: u32, lanes: u32) -> f32 {
   let cpb = BLOCK / 8u;                 // vec4<u32> chunks per block row
@@ -54,35 +53,4 @@ fn rowDot(row: u32, lane: u32, lanes: u32) -> f32 {
   return acc;
 }
 
-fn store(row: u32, acc: f32) {
-  var v = acc;
-  if (p.hasBias == 1u) { v += bias[row]; }
-  let o = p.yOffset + row;
-  if (EPILOGUE == 1u) { y[o] = gelu(v); }
-  else if (EPILOGUE == 3u) { let a = gelu(v); y[o] = a; markNeuron(row, a); }
-  else if (EPILOGUE == 2u) { y[o] = y[o] + v; }
-  else { y[o] = v; }
-}
-
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-        @builtin(local_invocation_index) lid: u32) {
-  let lane = lid % LANES;
-  let row = (wid.y * nwg.x + wid.x) * (WG / LANES) + lid / LANES;
-  var acc = 0.0;
-  if (row < p.N) { acc = rowDot(row, lane, LANES); }
-  red[lid] = acc;
-  workgroupBarrier();
-  if (lane == 0u && row < p.N) {
-    var v = 0.0;
-    for (var j = 0u; j < LANES; j++) { v += red[lid + j]; }
-    store(row, v);
-  }
-}
-
-@compute @workgroup_size(WG)
-fn main_row(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-            @builtin(local_invocation_index) lid: u32) {
-  let row = (wid.y * nwg.x + wid.x) * WG + lid;
-  if (row < p.N) { store(row, rowDot(row, 0u, 1u)); }
-}
+// #include gemv_rows

@@ -28,14 +28,7 @@ var<workgroup> ws: array<f32, 1024>;   // [BK][BLOCK] (BLOCK <= 64)
 
 // #include common
 
-fn store(m: u32, n: u32, acc: f32) {
-  var v = acc;
-  if (p.hasBias == 1u) { v += bias[n]; }
-  let o = m * p.ldy + p.yOffset + n;
-  if (EPILOGUE == 1u) { y[o] = gelu(v); }
-  else if (EPILOGUE == 2u) { y[o] = y[o] + v; }
-  else { y[o] = v; }
-}
+// #include matmul_store
 
 fn xAt(m: u32, k: u32, M: u32) -> f32 {
   if (m < M && k < p.K) { return x[m * p.K + k]; }

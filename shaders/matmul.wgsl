@@ -28,14 +28,7 @@ var<workgroup> ws: array<f32, 1024>;   // [BK][BN]
 
 // #include common
 
-fn store(m: u32, n: u32, acc: f32) {
-  var v = acc;
-  if (p.hasBias == 1u) { v += bias[n]; }
-  let o = m * p.ldy + p.yOffset + n;
-  if (EPILOGUE == 1u) { y[o] = gelu(v); }
-  else if (EPILOGUE == 2u) { y[o] = y[o] + v; }
-  else { y[o] = v; }
-}
+// #include matmul_store
 
 @compute @workgroup_size(16, 16)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid3: vec3<u32>,

@@ -1,7 +1,7 @@
 // Neuron probe of a prefill step: which MLP neurons of one layer fired (post-GELU ≥ τ_neuron) at the
 // step's last row (t = T - 1), as a bitset, one thread per 32-neuron word, run after the MLP's c_fc.
 // Decode steps need no such dispatch: their c_fc gemv sets the bits in its epilogue
-// (neuron_probe.wgsl), and head activity comes from attention.wgsl's PROBE variant in both steps.
+// (gemv_rows.wgsl), and head activity comes from attention.wgsl's PROBE variant in both steps.
 // The probe buffer is u32 words (floats stored as bits); docs/instrumentation.md has its layout.
 
 struct Params { width: u32, bitsWord: u32, _p0: u32, _p1: u32 }   // width = 4 nEmbd neurons

@@ -7,7 +7,7 @@ export function gelu(x: number): number {
 
 export type Epilogue = 'none' | 'gelu' | 'residual';
 export const EPILOGUE_CODE: Record<Epilogue, number> = { none: 0, gelu: 1, residual: 2 };
-/** The gemv kernels' GELU epilogue that also sets the firing neurons' bits (shaders/neuron_probe.wgsl). */
+/** The gemv kernels' GELU epilogue that also sets the firing neurons' bits (shaders/gemv_rows.wgsl). */
 export const EPILOGUE_GELU_NEURON_PROBE = 3;
 
 /** Where a c_fc gemv records which neurons fired: the thresholds uniform and a word of the probe buffer. */

@@ -1,6 +1,6 @@
 // Instrumentation kernels' host side: the probe buffer's layout, the per-head Gram matrices
 // G_h = W_O^h W_O^hᵀ made once at load (read by attention.wgsl's PROBE variant), the prefill neuron
-// probe (shaders/probe.wgsl; decode sets the bits in c_fc's epilogue, neuron_probe.wgsl), and turning
+// probe (shaders/probe.wgsl; decode sets the bits in c_fc's epilogue, gemv_rows.wgsl), and turning
 // one step's readback into StepProbes. The metrics' CPU reference is src/probes/.
 
 import type { GPT2Config } from '../model/config';

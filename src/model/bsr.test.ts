@@ -6,18 +6,7 @@ import {
   validateBsr, type BsrMatrix,
 } from './bsr';
 import { ModelFormatError } from './errors';
-
-/** Deterministic uniform [0, 1) stream (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
+import { mulberry32 as rng } from './random';
 
 /** A rows × cols matrix where each block is kept with probability density (its elements nonzero); returns the block mask too. */
 function blockRandom(rows: number, cols: number, block: number, density: number, rand: () => number): { dense: Float32Array; mask: Uint8Array } {

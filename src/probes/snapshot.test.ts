@@ -10,6 +10,7 @@ import {
   sha256Hex, SnapshotError, type SnapshotErrorCode,
 } from './snapshot';
 import { makeRecording } from './testRecording';
+import { mulberry32 as rng } from '../model/random';
 
 function rejects(input: Uint8Array | string, code?: SnapshotErrorCode, path?: string | RegExp): SnapshotError {
   let err: unknown;
@@ -168,18 +169,6 @@ describe('recording import rejects', () => {
     expect(performance.now() - t0).toBeLessThan(100);
   });
 });
-
-/** mulberry32: a small seeded PRNG, so every fuzz case is reproducible from its index. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Every path (as key lists) to a value in a JSON tree. */
 function paths(v: unknown, prefix: Array<string | number> = []): Array<Array<string | number>> {

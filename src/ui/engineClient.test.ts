@@ -4,23 +4,13 @@
 import { describe, expect, it } from 'vitest';
 import { byteLevelAlphabet, loadTokenizer, makeByteLevelTokenizerJson } from '../model/tokenizer';
 import { createTokenTextStream, parseIdList, PromptError } from './engineClient';
+import { mulberry32 } from '../model/random';
 
 /** Byte-level tokenizer without merges: token id = position of the byte in GPT-2's byte alphabet. */
 async function byteTokenizer() {
   const tokenizer = await loadTokenizer(makeByteLevelTokenizerJson());
   const idOfByte = new Map(byteLevelAlphabet().map(([byte], id) => [byte, id]));
   return { tokenizer, idsOf: (bytes: number[]) => bytes.map((b) => idOfByte.get(b)!) };
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe('createTokenTextStream', () => {

@@ -15,17 +15,7 @@ import {
   type GridFrame,
   type GridShape,
 } from './grid-model';
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../model/random';
 
 /** A random frame and a random composition matrix (zero unless layer(src) < layer(dst), some exact zeros). */
 function randomCase(shape: GridShape, seed: number) {
