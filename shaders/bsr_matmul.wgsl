@@ -16,6 +16,7 @@ struct Step { pos0: u32, T: u32, rand: f32, writePos: u32 }
 @group(0) @binding(5) var<storage, read> bias: array<f32>;
 @group(0) @binding(6) var<storage, read> x: array<f32>;
 @group(0) @binding(7) var<storage, read_write> y: array<f32>;
+@group(0) @binding(8) var<storage, read> xv: array<vec4<f32>>;   // main_row only: x again, read as vec4
 
 override EPILOGUE: u32 = 0u;
 override BLOCK: u32 = 32u;    // 16, 32 or 64
@@ -91,6 +92,32 @@ fn main_row(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (n >= p.N || m0 >= M) { return; }
   let cpb = BLOCK / 8u;
   let ri = n % BLOCK;
+  if (p.K % BLOCK == 0u && m0 + ROWS <= M) {
+    // The common case, 8 full rows and whole blocks: vec4 loads of x and eight named accumulators
+    // (as in matmul.wgsl's main_row: an indexed accumulator array spills on CPU-emulated adapters).
+    let rowStride = p.K / 4u;
+    var a0 = 0.0; var a1 = 0.0; var a2 = 0.0; var a3 = 0.0; var a4 = 0.0; var a5 = 0.0; var a6 = 0.0; var a7 = 0.0;
+    for (var b = rowPtr[n / BLOCK]; b < rowPtr[n / BLOCK + 1u]; b++) {
+      var xi = m0 * rowStride + colIdx[b] * (BLOCK / 4u);
+      for (var c8 = 0u; c8 < cpb; c8++) {
+        let w4 = w[(b * BLOCK + ri) * cpb + c8];
+        let wa = vec4<f32>(unpack2x16float(w4.x), unpack2x16float(w4.y));
+        let wb = vec4<f32>(unpack2x16float(w4.z), unpack2x16float(w4.w));
+        a0 += dot(wa, xv[xi]) + dot(wb, xv[xi + 1u]);
+        a1 += dot(wa, xv[xi + rowStride]) + dot(wb, xv[xi + rowStride + 1u]);
+        a2 += dot(wa, xv[xi + 2u * rowStride]) + dot(wb, xv[xi + 2u * rowStride + 1u]);
+        a3 += dot(wa, xv[xi + 3u * rowStride]) + dot(wb, xv[xi + 3u * rowStride + 1u]);
+        a4 += dot(wa, xv[xi + 4u * rowStride]) + dot(wb, xv[xi + 4u * rowStride + 1u]);
+        a5 += dot(wa, xv[xi + 5u * rowStride]) + dot(wb, xv[xi + 5u * rowStride + 1u]);
+        a6 += dot(wa, xv[xi + 6u * rowStride]) + dot(wb, xv[xi + 6u * rowStride + 1u]);
+        a7 += dot(wa, xv[xi + 7u * rowStride]) + dot(wb, xv[xi + 7u * rowStride + 1u]);
+        xi += 2u;
+      }
+    }
+    store(m0, n, a0); store(m0 + 1u, n, a1); store(m0 + 2u, n, a2); store(m0 + 3u, n, a3);
+    store(m0 + 4u, n, a4); store(m0 + 5u, n, a5); store(m0 + 6u, n, a6); store(m0 + 7u, n, a7);
+    return;
+  }
   var acc: array<f32, ROWS>;
   for (var b = rowPtr[n / BLOCK]; b < rowPtr[n / BLOCK + 1u]; b++) {
     let k0 = colIdx[b] * BLOCK;

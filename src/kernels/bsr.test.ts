@@ -34,6 +34,7 @@ const cases: Array<[number, number, number, BsrBlock, number, Epilogue, boolean]
   [1, 96, 200, 64, 0.6, 'none', true],
   [65, 130, 96, 32, 0.125, 'gelu', false],
   [4, 64, 64, 32, 0, 'residual', false],
+  [16, 48, 64, 16, 0.5, 'none', true], // two full 8-row groups, whole blocks: main_row's vec4 path
 ];
 
 describe('BSR kernels equal the dense reference on the zeroed matrix', async () => {

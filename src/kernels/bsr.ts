@@ -127,7 +127,7 @@ export function createBsrMatmul(
   return {
     label: `${o.label} [bsr ${variant}]`,
     pipeline,
-    bindGroup: makeBindGroup(ctx.device, pipeline, o.label, [params, ctx.step, o.w.rowPtr, o.w.colIdx, o.w.values, o.bias ?? ctx.zeros, o.x, o.y]),
+    bindGroup: makeBindGroup(ctx.device, pipeline, o.label, [params, ctx.step, o.w.rowPtr, o.w.colIdx, o.w.values, o.bias ?? ctx.zeros, o.x, o.y, ...(variant === 'row' ? [o.x] : [])]),
     grid: variant === 'tiled'
       ? (T: number) => [nRowBlocks, ceilDiv(o.M || T, 64), 1]
       : (T: number) => [ceilDiv(o.w.rows, 64), ceilDiv(o.M || T, 8), 1],
