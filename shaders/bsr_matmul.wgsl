@@ -29,7 +29,7 @@ var<workgroup> ws: array<f32, 1024>;   // [BK][BLOCK] (BLOCK <= 64)
 
 // #include common
 
-// #include matmul_store
+// #include matmul_rows
 
 fn xAt(m: u32, k: u32, M: u32) -> f32 {
   if (m < M && k < p.K) { return x[m * p.K + k]; }
@@ -93,29 +93,21 @@ fn main_row(@builtin(global_invocation_id) gid: vec3<u32>) {
   let cpb = BLOCK / 8u;
   let ri = n % BLOCK;
   if (p.K % BLOCK == 0u && m0 + ROWS <= M) {
-    // The common case, 8 full rows and whole blocks: vec4 loads of x and eight named accumulators
-    // (as in matmul.wgsl's main_row: an indexed accumulator array spills on CPU-emulated adapters).
+    // The common case, 8 full rows and whole blocks: vec4 loads of x, 8 rows per weight chunk
+    // (chunkRows8 in matmul_rows.wgsl).
     let rowStride = p.K / 4u;
-    var a0 = 0.0; var a1 = 0.0; var a2 = 0.0; var a3 = 0.0; var a4 = 0.0; var a5 = 0.0; var a6 = 0.0; var a7 = 0.0;
+    var acc8 = Rows8(vec4<f32>(0.0), vec4<f32>(0.0));
     for (var b = rowPtr[n / BLOCK]; b < rowPtr[n / BLOCK + 1u]; b++) {
       var xi = m0 * rowStride + colIdx[b] * (BLOCK / 4u);
       for (var c8 = 0u; c8 < cpb; c8++) {
         let w4 = w[(b * BLOCK + ri) * cpb + c8];
-        let wa = vec4<f32>(unpack2x16float(w4.x), unpack2x16float(w4.y));
-        let wb = vec4<f32>(unpack2x16float(w4.z), unpack2x16float(w4.w));
-        a0 += dot(wa, xv[xi]) + dot(wb, xv[xi + 1u]);
-        a1 += dot(wa, xv[xi + rowStride]) + dot(wb, xv[xi + rowStride + 1u]);
-        a2 += dot(wa, xv[xi + 2u * rowStride]) + dot(wb, xv[xi + 2u * rowStride + 1u]);
-        a3 += dot(wa, xv[xi + 3u * rowStride]) + dot(wb, xv[xi + 3u * rowStride + 1u]);
-        a4 += dot(wa, xv[xi + 4u * rowStride]) + dot(wb, xv[xi + 4u * rowStride + 1u]);
-        a5 += dot(wa, xv[xi + 5u * rowStride]) + dot(wb, xv[xi + 5u * rowStride + 1u]);
-        a6 += dot(wa, xv[xi + 6u * rowStride]) + dot(wb, xv[xi + 6u * rowStride + 1u]);
-        a7 += dot(wa, xv[xi + 7u * rowStride]) + dot(wb, xv[xi + 7u * rowStride + 1u]);
+        let r = chunkRows8(w4, xi, rowStride);
+        acc8.lo += r.lo;
+        acc8.hi += r.hi;
         xi += 2u;
       }
     }
-    store(m0, n, a0); store(m0 + 1u, n, a1); store(m0 + 2u, n, a2); store(m0 + 3u, n, a3);
-    store(m0 + 4u, n, a4); store(m0 + 5u, n, a5); store(m0 + 6u, n, a6); store(m0 + 7u, n, a7);
+    storeRows8(m0, n, acc8);
     return;
   }
   var acc: array<f32, ROWS>;

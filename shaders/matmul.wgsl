@@ -28,7 +28,7 @@ var<workgroup> ws: array<f32, 1024>;   // [BK][BN]
 
 // #include common
 
-// #include matmul_store
+// #include matmul_rows
 
 @compute @workgroup_size(16, 16)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid3: vec3<u32>,
@@ -113,28 +113,20 @@ fn main_row(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (n >= p.N || m0 >= M) { return; }
   let base = n * p.kStride8;
   if (p.K % 8u == 0u && m0 + ROWS <= M) {
-    // The common case, 8 full rows and K a multiple of 8: vec4 loads of x and eight named
-    // accumulators (an indexed array of them is spilled to memory by CPU-emulated adapters).
+    // The common case, 8 full rows and K a multiple of 8: vec4 loads of x, 8 rows per weight chunk
+    // (chunkRows8 in matmul_rows.wgsl).
     let rowStride = p.K / 4u;            // vec4s per row of x
     let chunks = p.K / 8u;
-    var a0 = 0.0; var a1 = 0.0; var a2 = 0.0; var a3 = 0.0; var a4 = 0.0; var a5 = 0.0; var a6 = 0.0; var a7 = 0.0;
+    var acc8 = Rows8(vec4<f32>(0.0), vec4<f32>(0.0));
     var xi = m0 * rowStride;
     for (var c = 0u; c < chunks; c++) {
       let w4 = w[base + c];
-      let wa = vec4<f32>(unpack2x16float(w4.x), unpack2x16float(w4.y));
-      let wb = vec4<f32>(unpack2x16float(w4.z), unpack2x16float(w4.w));
-      a0 += dot(wa, xv[xi]) + dot(wb, xv[xi + 1u]);
-      a1 += dot(wa, xv[xi + rowStride]) + dot(wb, xv[xi + rowStride + 1u]);
-      a2 += dot(wa, xv[xi + 2u * rowStride]) + dot(wb, xv[xi + 2u * rowStride + 1u]);
-      a3 += dot(wa, xv[xi + 3u * rowStride]) + dot(wb, xv[xi + 3u * rowStride + 1u]);
-      a4 += dot(wa, xv[xi + 4u * rowStride]) + dot(wb, xv[xi + 4u * rowStride + 1u]);
-      a5 += dot(wa, xv[xi + 5u * rowStride]) + dot(wb, xv[xi + 5u * rowStride + 1u]);
-      a6 += dot(wa, xv[xi + 6u * rowStride]) + dot(wb, xv[xi + 6u * rowStride + 1u]);
-      a7 += dot(wa, xv[xi + 7u * rowStride]) + dot(wb, xv[xi + 7u * rowStride + 1u]);
+      let r = chunkRows8(w4, xi, rowStride);
+      acc8.lo += r.lo;
+      acc8.hi += r.hi;
       xi += 2u;
     }
-    store(m0, n, a0); store(m0 + 1u, n, a1); store(m0 + 2u, n, a2); store(m0 + 3u, n, a3);
-    store(m0 + 4u, n, a4); store(m0 + 5u, n, a5); store(m0 + 6u, n, a6); store(m0 + 7u, n, a7);
+    storeRows8(m0, n, acc8);
     return;
   }
   // Edge rows or K not a multiple of 8: scalar loads with bounds checks.
