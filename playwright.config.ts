@@ -2,7 +2,7 @@
 // server. One worker (two cores, and SwiftShader is CPU-bound); screenshots are kept under test-results/.
 
 import { defineConfig } from 'playwright/test';
-import { chromiumExecutable, quietFlags, webgpuFlags } from './e2e/browser';
+import { chromiumExecutable, quietFlags, webgpuFlags } from './src/bench/browser';
 
 const port = 5179;
 const baseURL = `http://localhost:${port}`;

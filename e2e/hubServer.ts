@@ -11,8 +11,8 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Route, type TestInfo } from 'playwright/test';
-import { chromiumExecutable, quietFlags, webgpuFlags } from './browser';
-import { gpt2TokenizerFromNpm } from '../src/cli/makeTestModel';
+import { chromiumExecutable, quietFlags, webgpuFlags } from '../src/bench/browser';
+import { gpt2TokenizerFromNpm } from '../src/model/gpt2Tokenizer';
 import { makeTestModel, PRESETS, writeModelDir } from '../src/model/testModel';
 
 export const HUB_FILES_PATTERN = 'https://huggingface.co/openai-community/gpt2/resolve/main/*';

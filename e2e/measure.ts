@@ -7,7 +7,7 @@
 
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright';
-import { chromiumExecutable, quietFlags, webgpuFlags } from './browser';
+import { chromiumExecutable, quietFlags, webgpuFlags } from '../src/bench/browser';
 
 const { values: o } = parseArgs({
   options: {

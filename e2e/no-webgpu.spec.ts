@@ -4,7 +4,7 @@
 // navigator.gpu because the page is not a secure context. The page must say which, and how to fix it.
 
 import { chromium, expect, test } from 'playwright/test';
-import { chromiumExecutable, quietFlags } from './browser';
+import { chromiumExecutable, quietFlags } from '../src/bench/browser';
 
 test('no adapter: explains that WebGPU found no GPU and how to enable it', async ({ baseURL }, testInfo) => {
   const browser = await chromium.launch({ executablePath: chromiumExecutable(), args: quietFlags, headless: true });

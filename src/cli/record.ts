@@ -7,9 +7,9 @@ import type { GenerationSummary } from '../model/engineApi';
 import type { Gpt2Engine } from '../model/gpt2';
 import type { TextTokenizer } from '../model/tokenizer';
 import { edgeCandidates } from '../probes/composition';
-import type { Thresholds } from '../probes/metrics';
+import type { Thresholds } from '../shared/probes';
 import { encodeRecording, sha256Hex, type RecordingSampling } from '../probes/snapshot';
-import { buildRecording } from '../ui/recorder';
+import { buildRecording } from '../app/recorder';
 
 export async function writeRecording(o: {
   file: string;

@@ -1,7 +1,7 @@
 // Keyed cache of compute pipelines: one per (shader, override constants). Pipelines are made at load
 // time only; the key makes variant choice explicit and shares identical pipelines between layers.
 
-import { shaderSource } from '../kernels/shaders';
+import { shaderSource } from './shaders';
 
 export type Overrides = Record<string, number>;
 

@@ -2,7 +2,7 @@
 // single decode rows reading earlier keys from the KV cache, on head sizes that are not powers of two.
 
 import { describe, expect, it } from 'vitest';
-import { testKernelContext, gpuCheck, readF32, rng, randomArray, relErr } from '../gpu/testing';
+import { testKernelContext, gpuCheck, readF32, rng, randomArray, relErr } from './testing';
 import { runOnce } from './kernel';
 import { createAttention, attentionRef, newKvCacheRef } from './attention';
 

@@ -2,12 +2,12 @@
 // the block), densities 0 to 1, empty block rows, every block size, epilogue and variant.
 
 import { describe, expect, it } from 'vitest';
-import { testKernelContext, gpuCheck, readF32, rng, randomArray, relErr } from '../gpu/testing';
+import { testKernelContext, gpuCheck, readF32, rng, randomArray, relErr } from './testing';
 import { runOnce } from './kernel';
 import { uploadBsr, packBsr, type BsrBlock } from './bsr';
 import { createBsrGemv, createBsrMatmul } from './bsr';
 import { linearRef } from './linear';
-import { roundToF16 } from '../model/f16';
+import { roundToF16 } from '../shared/f16';
 import type { Epilogue } from './gelu';
 
 /** A random (N, K) matrix with whole B x B blocks zeroed at the given density; block row 0 emptied when asked. */

@@ -2,7 +2,7 @@
 // (shaders/bsr_gemv.wgsl for decode, shaders/bsr_matmul.wgsl for prefill). The CPU reference is
 // linearRef on the same matrix with its zeros (./linear): BSR changes the work, not the maths.
 
-import { packF16Pairs } from '../model/f16';
+import { packF16Pairs } from '../shared/f16';
 import type { BufferPool } from '../gpu/buffers';
 import { makeBindGroup, grid1d, ceilDiv, type Dispatch, type KernelContext } from './kernel';
 import { EPILOGUE_CODE, gemvEpilogueCode, type Epilogue, type NeuronProbe } from './gelu';

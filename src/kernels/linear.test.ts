@@ -2,13 +2,13 @@
 // of 8, N not a multiple of the tile, M below and above the 64-row tile, every epilogue, LM-head chunks.
 
 import { describe, expect, it } from 'vitest';
-import { testKernelContext, gpuCheck, readF32, rng, randomArray, relErr } from '../gpu/testing';
+import { testKernelContext, gpuCheck, readF32, rng, randomArray, relErr } from './testing';
 import { runOnce } from './kernel';
 import { uploadMatrix, rowChunks, packMatrix } from './packed';
 import { createGemv } from './gemv';
 import { createMatmul } from './matmul';
 import { linearRef } from './linear';
-import { roundToF16 } from '../model/f16';
+import { roundToF16 } from '../shared/f16';
 import type { Epilogue } from './gelu';
 
 const shapes: Array<[number, number, number, Epilogue]> = [

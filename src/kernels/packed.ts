@@ -2,7 +2,7 @@
 // multiple of 8 halves so kernels read a row as vec4<u32>. Matrices can be bound in row chunks to
 // respect maxStorageBufferBindingSize (GPT-2's tied LM head is 77 MB even in f16).
 
-import { packF16Pairs } from '../model/f16';
+import { packF16Pairs } from '../shared/f16';
 import type { BufferPool } from '../gpu/buffers';
 
 export interface PackedMatrix {

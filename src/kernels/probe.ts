@@ -3,10 +3,8 @@
 // probe (shaders/probe.wgsl; decode sets the bits in c_fc's epilogue, gemv_rows.wgsl), and turning
 // one step's readback into StepProbes. The metrics' CPU reference is src/probes/.
 
-import type { GPT2Config } from '../model/config';
-import type { StepProbes } from '../model/engineApi';
-import { roundToF16 } from '../model/f16';
-import { neuronFractions } from '../probes/metrics';
+import { neuronFractions, type ProbeShape, type StepProbes } from '../shared/probes';
+import { roundToF16 } from '../shared/f16';
 import { makeBindGroup, type Dispatch, type KernelContext } from './kernel';
 
 /** Word offsets in the probe buffer (u32 words; floats stored as their bits). */
@@ -25,7 +23,7 @@ export interface ProbeLayout {
 
 export const NO_SLOT = 0xffffffff;
 
-export function probeLayout(cfg: GPT2Config): ProbeLayout {
+export function probeLayout(cfg: ProbeShape): ProbeLayout {
   const L = cfg.nLayer;
   const words = Math.ceil((4 * cfg.nEmbd) / 32);
   const head = 3 * L;
@@ -80,7 +78,7 @@ export function thresholdData(t: { head: number; neuron: number; edge: number })
 /** Prefill's neuron probe of one layer: a thread per bitset word of row T-1. */
 export function createNeuronProbe(
   ctx: KernelContext,
-  o: { label: string; cfg: GPT2Config; layer: number; layout: ProbeLayout; thresholds: GPUBuffer; h: GPUBuffer; probe: GPUBuffer },
+  o: { label: string; cfg: ProbeShape; layer: number; layout: ProbeLayout; thresholds: GPUBuffer; h: GPUBuffer; probe: GPUBuffer },
 ): Dispatch {
   const { cfg, layout: l } = o;
   const WG = 64;

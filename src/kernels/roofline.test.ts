@@ -2,7 +2,7 @@
 // on awkward sizes, and measureRoofline returns positive, finite rates.
 
 import { describe, expect, it } from 'vitest';
-import { gpuCheck, readF32, relErr, testKernelContext } from '../gpu/testing';
+import { gpuCheck, readF32, relErr, testKernelContext } from './testing';
 import { encodeDispatches } from './kernel';
 import { createFma, createStream, fmaRef, measureRoofline, streamRef } from './roofline';
 

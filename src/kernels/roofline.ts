@@ -3,7 +3,7 @@
 
 import { BufferPool } from '../gpu/buffers';
 import { PipelineCache } from '../gpu/pipelines';
-import { profileDispatches } from '../gpu/timing';
+import { profileDispatches } from './timing';
 import { makeBindGroup, STEP_BYTES, type Dispatch, type KernelContext } from './kernel';
 
 const WG = 256;

@@ -1,13 +1,13 @@
 // Embedding, LayerNorm and sampler kernels against their CPU references.
 
 import { describe, expect, it } from 'vitest';
-import { testKernelContext, gpuCheck, readF32, rng, randomArray, relErr } from '../gpu/testing';
+import { testKernelContext, gpuCheck, readF32, rng, randomArray, relErr } from './testing';
 import { runOnce } from './kernel';
 import { uploadMatrix, rowChunks } from './packed';
 import { createEmbed, embedRef } from './embed';
 import { createLayerNorm, layerNormRef } from './layernorm';
 import { createSample, samplerParams, sampleRef, topIds, SAMPLE_RESULT_WORDS } from './sample';
-import { roundToF16 } from '../model/f16';
+import { roundToF16 } from '../shared/f16';
 import { readBuffer } from '../gpu/buffers';
 
 describe('small kernels match their CPU references', async () => {

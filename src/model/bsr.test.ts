@@ -6,7 +6,7 @@ import {
   validateBsr, type BsrMatrix,
 } from './bsr';
 import { ModelFormatError } from './errors';
-import { mulberry32 as rng } from './random';
+import { mulberry32 as rng } from '../shared/random';
 
 /** A rows × cols matrix where each block is kept with probability density (its elements nonzero); returns the block mask too. */
 function blockRandom(rows: number, cols: number, block: number, density: number, rand: () => number): { dense: Float32Array; mask: Uint8Array } {

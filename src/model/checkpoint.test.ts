@@ -4,7 +4,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { expectedTensors, loadGpt2Weights, parseModelFiles, validateGpt2Tensors } from './checkpoint';
 import { parseConfig, type GPT2Config } from './config';
 import { ModelFormatError, type ModelFormatErrorCode } from './errors';
-import { roundToF16 } from './f16';
+import { roundToF16 } from '../shared/f16';
 import { parseSafetensors, writeSafetensors, type SafetensorsFile, type TensorToWrite } from './safetensors';
 import { makeTestModel } from './testModel';
 

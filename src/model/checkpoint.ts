@@ -10,7 +10,7 @@ import {
 } from './bsr';
 import { parseConfig, type GPT2Config } from './config';
 import { joinSource, ModelFormatError } from './errors';
-import { f32ArrayToBf16Bits, f32ArrayToF16Bits } from './f16';
+import { f32ArrayToBf16Bits, f32ArrayToF16Bits } from '../shared/f16';
 import {
   DTYPE_BYTES, f32Bytes, formatShape, LITTLE_ENDIAN, parseSafetensors, u16Bytes, writeSafetensors, type SafetensorsFile,
   type TensorInfo, type TensorToWrite,

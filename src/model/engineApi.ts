@@ -2,6 +2,7 @@
 // The UI talks to engines only through these types, never by reaching into GPU objects.
 
 import type { GPT2Config } from './config';
+import type { StepProbes, Thresholds } from '../shared/probes';
 
 /** How the next token is chosen. Greedy is argmax; otherwise temperature + top-k on the GPU. */
 export interface SamplingOptions {
@@ -14,29 +15,6 @@ export interface SamplingOptions {
   seed?: number;
 }
 
-/** Firing thresholds (see docs/instrumentation.md for the definitions and defaults). */
-export interface ProbeThresholds {
-  /** A head fires when ‖z_h · W_O^h‖₂ / ‖x_l‖₂ ≥ head. */
-  head: number;
-  /** An MLP neuron fires when its post-GELU activation ≥ neuron. */
-  neuron: number;
-  /** An edge between two firing heads is drawn when their composition strength ≥ edge. */
-  edge: number;
-}
-
-/** What fired at one token, computed on the GPU inside the forward pass (probes on). */
-export interface StepProbes {
-  /** a[l, h]: head activity, (nLayer, nHead) row-major. */
-  headActivity: Float32Array;
-  /** Per layer, which of the 4·nEmbd MLP neurons fired: (nLayer, ceil(4·nEmbd / 32)) u32 words, bit i of word i >> 5. */
-  neuronBits: Uint32Array;
-  /** Per layer, fraction of MLP neurons that fired. */
-  neuronFraction: Float32Array;
-  /** Per layer, ‖attention's write into the residual stream‖₂ and ‖the MLP's‖₂. */
-  attnWriteNorm: Float32Array;
-  mlpWriteNorm: Float32Array;
-}
-
 export interface GenerateOptions extends SamplingOptions {
   /** Number of new tokens to generate. */
   maxTokens: number;
@@ -47,7 +25,7 @@ export interface GenerateOptions extends SamplingOptions {
   /** Compute StepProbes for every generated token (default off). */
   probes?: boolean;
   /** Thresholds used for neuron firing bitsets (heads and edges are thresholded by the reader). */
-  thresholds?: ProbeThresholds;
+  thresholds?: Thresholds;
 }
 
 /** One generated token. */

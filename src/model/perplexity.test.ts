@@ -2,7 +2,7 @@
 // reference forward on the same small random model, across several context windows; plus the maths.
 
 import { describe, expect, it } from 'vitest';
-import { gpuCheck, testGpu } from '../gpu/testing';
+import { gpuCheck, testGpu } from '../kernels/testing';
 import { loadGpt2Weights } from './checkpoint';
 import { Gpt2Engine } from './gpt2';
 import { PERPLEXITY_PASSAGE } from './passage';
@@ -10,8 +10,8 @@ import { perplexity, perplexityWindows, windowNll } from './perplexity';
 import { CpuGpt2 } from './reference';
 import { parseSafetensors } from './safetensors';
 import { makeTestModel } from './testModel';
-import { mulberry32 } from './random';
-import { gpt2TokenizerFromNpm } from '../cli/makeTestModel';
+import { mulberry32 } from '../shared/random';
+import { gpt2TokenizerFromNpm } from './gpt2Tokenizer';
 import { loadTokenizer } from './tokenizer';
 
 describe('windowNll and windows', () => {

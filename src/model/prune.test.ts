@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { bsrGrid } from './bsr';
 import { loadGpt2Weights, prunableMatrices } from './checkpoint';
-import { roundToF16 } from './f16';
+import { roundToF16 } from '../shared/f16';
 import {
   applyBlockMask, blockScores, calibrationWindows, collectActivationNorms, keptBlockCount, pruneGpt2, topBlocks, type ActivationNorms,
 } from './prune';

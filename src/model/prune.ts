@@ -5,7 +5,7 @@
 
 import { type Gpt2Weights, type LayerWeights, type PrunableMatrix, prunableMatrices } from './checkpoint';
 import { bsrGrid } from './bsr';
-import { roundToF16 } from './f16';
+import { roundToF16 } from '../shared/f16';
 import { embedRef } from '../kernels/embed';
 import { layerNormRef } from '../kernels/layernorm';
 import { linearRef, conv1dToRows } from '../kernels/linear';

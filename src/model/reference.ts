@@ -8,7 +8,7 @@
 //   logits = ln_f(x) · wteᵀ
 
 import type { Gpt2Weights } from './checkpoint';
-import { roundToF16 } from './f16';
+import { roundToF16 } from '../shared/f16';
 import { embedRef } from '../kernels/embed';
 import { layerNormRef } from '../kernels/layernorm';
 import { linearRef, conv1dToRows } from '../kernels/linear';

@@ -2,7 +2,7 @@
 // and the writer/reader round trip.
 import { describe, expect, it } from 'vitest';
 import { ModelFormatError, type ModelFormatErrorCode } from './errors';
-import { f32ToBf16Bits, f32ToF16Bits, f16BitsToF32, bf16BitsToF32 } from './f16';
+import { f32ToBf16Bits, f32ToF16Bits, f16BitsToF32, bf16BitsToF32 } from '../shared/f16';
 import { f32Bytes, MAX_HEADER_BYTES, parseSafetensors, planSafetensors, u16Bytes, writeSafetensors } from './safetensors';
 
 const FILE = 'models/tiny/model.safetensors';

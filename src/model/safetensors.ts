@@ -3,7 +3,7 @@
 // the tensor and the problem; tensor data is exposed as views, never copied unless converted.
 
 import { ModelFormatError } from './errors';
-import { bf16ArrayToF32, f16ArrayToF32 } from './f16';
+import { bf16ArrayToF32, f16ArrayToF32 } from '../shared/f16';
 
 export type SafetensorsDtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U64' | 'U32' | 'U16' | 'U8' | 'BOOL';
 

@@ -5,7 +5,7 @@
 import { parseConfig, toHfConfigJson, type GPT2Config } from './config';
 import { expectedTensors } from './checkpoint';
 import { joinSource } from './errors';
-import { f32ArrayToBf16Bits, f32ArrayToF16Bits } from './f16';
+import { f32ArrayToBf16Bits, f32ArrayToF16Bits } from '../shared/f16';
 import { nodeFs } from './files';
 import { elementCount, LITTLE_ENDIAN, planSafetensors, type SafetensorsDtype } from './safetensors';
 

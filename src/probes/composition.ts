@@ -16,7 +16,7 @@
 // Where a sparse model's blocks do not meet, the two Grams have disjoint supports and the sum is exactly 0.
 
 import type { Gpt2Weights } from '../model/checkpoint';
-import { roundToF16 } from '../model/f16';
+import { roundToF16 } from '../shared/f16';
 
 /** Head-to-head composition strengths of a model. Node n = layer·nHead + head. */
 export interface Composition {

@@ -13,8 +13,10 @@ import { parseSafetensors } from '../model/safetensors';
 import { makeTestModel } from '../model/testModel';
 import { loadTokenizer, type TextTokenizer } from '../model/tokenizer';
 import { compositionStrengths, edgeCandidates, type Composition } from './composition';
-import { CpuProbes, headFiringFraction, type Thresholds } from './metrics';
-import { collectThresholdStats, DEFAULT_THRESHOLDS, MEASURE_PROMPTS, quantile, roundSignificant, suggestThresholds, THRESHOLD_TARGETS } from './thresholds';
+import { CpuProbes, headFiringFraction } from './metrics';
+import { type Thresholds } from '../shared/probes';
+import { DEFAULT_THRESHOLDS } from '../shared/probes';
+import { collectThresholdStats, MEASURE_PROMPTS, quantile, roundSignificant, suggestThresholds, THRESHOLD_TARGETS } from './thresholds';
 
 interface Measured {
   model: string;

@@ -6,13 +6,11 @@ import { describe, expect, it } from 'vitest';
 import { makeTestModel } from '../model/testModel';
 import { parseSafetensors } from '../model/safetensors';
 import { loadGpt2Weights, type Gpt2Weights } from '../model/checkpoint';
-import { roundToF16 } from '../model/f16';
+import { roundToF16 } from '../shared/f16';
 import { CpuGpt2 } from '../model/reference';
 import { compositionStrengths, drawnEdgeBits, drawnEdges, edgeCandidates, testBit } from './composition';
-import {
-  checkThresholds, computeProbes, CpuProbes, headFiringFraction, neuronFractions, neuronWords, popcount32,
-  thresholdProblem, type Thresholds,
-} from './metrics';
+import { computeProbes, CpuProbes, headFiringFraction } from './metrics';
+import { checkThresholds, neuronFractions, neuronWords, popcount32, thresholdProblem, type Thresholds } from '../shared/probes';
 
 function model(layers: number, heads: number, embd: number, seed: number): Gpt2Weights {
   const m = makeTestModel({ layers, heads, embd, vocab: 97, ctx: 32, seed });

@@ -19,26 +19,10 @@
 // layer·nHead + head everywhere: in activities, firing bitsets and edge pairs.
 
 import type { Gpt2Weights } from '../model/checkpoint';
-import { roundToF16 } from '../model/f16';
+import { roundToF16 } from '../shared/f16';
+import { checkThresholds, headCount, headWords, neuronFractions, neuronsPerLayer, neuronWords, popcount32, type ProbeShape, type Thresholds } from '../shared/probes';
 import { CpuGpt2, type LayerTrace } from '../model/reference';
 import { compositionStrengths, drawnEdges, edgeCandidates, setBit, type Composition, type EdgeCandidates } from './composition';
-
-/** Firing thresholds; JSON field names too (recordings' settings.thresholds). */
-export interface Thresholds {
-  /** τ_head: a head fires when its activity a ≥ head. */
-  head: number;
-  /** τ_neuron: a neuron fires when its post-GELU activation ≥ neuron. */
-  neuron: number;
-  /** τ_edge: an edge between two firing heads is drawn when their composition strength c ≥ edge. */
-  edge: number;
-}
-
-/** The parts of a model's shape the probes depend on. */
-export interface ProbeShape {
-  nLayer: number;
-  nHead: number;
-  nEmbd: number;
-}
 
 /** What the probes measured at one token (one row of a forward pass). */
 export interface ProbeFrame {
@@ -60,55 +44,6 @@ export interface ProbeFrame {
 export interface TokenProbes extends ProbeFrame {
   /** (nLayer): fraction of the layer's 4·nEmbd neurons that fire. */
   neuronFraction: Float32Array;
-}
-
-export const neuronsPerLayer = (s: ProbeShape): number => 4 * s.nEmbd;
-/** u32 words of one layer's neuron bitset. */
-export const neuronWords = (s: ProbeShape): number => Math.ceil((4 * s.nEmbd) / 32);
-export const headCount = (s: ProbeShape): number => s.nLayer * s.nHead;
-/** u32 words of the head-firing bitset. */
-export const headWords = (s: ProbeShape): number => Math.ceil((s.nLayer * s.nHead) / 32);
-
-/** Upper bound on any threshold: larger values are surely a mistake (and would overflow f16 bookkeeping). */
-export const MAX_THRESHOLD = 1000;
-
-/**
- * Why thresholds are unusable, or null: each must be a finite number, τ_head and τ_neuron in (0, 1000],
- * τ_edge in (0, 1] (c never exceeds 1). Zero is excluded so that an all-zero head or edge never "fires".
- */
-export function thresholdProblem(t: Thresholds): { field: keyof Thresholds; problem: string } | null {
-  for (const field of ['head', 'neuron', 'edge'] as const) {
-    const v = (t as unknown as Record<string, unknown>)[field];
-    const max = field === 'edge' ? 1 : MAX_THRESHOLD;
-    if (typeof v !== 'number') return { field, problem: `must be a number (got ${v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v})` };
-    if (!Number.isFinite(v)) return { field, problem: `must be a finite number (got ${v})` };
-    if (!(v > 0 && v <= max)) return { field, problem: `must be in (0, ${max}] (got ${v})` };
-  }
-  return null;
-}
-
-export function checkThresholds(t: Thresholds): void {
-  const p = thresholdProblem(t);
-  if (p) throw new RangeError(`threshold τ_${p.field} ${p.problem}`);
-}
-
-/** Number of set bits in a u32. */
-export function popcount32(v: number): number {
-  v = v - ((v >>> 1) & 0x55555555);
-  v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
-  return (Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24);
-}
-
-/** Per layer, the fraction of the 4·nEmbd neurons whose bit is set in neuronBits. */
-export function neuronFractions(neuronBits: Uint32Array, s: ProbeShape): Float32Array {
-  const words = neuronWords(s);
-  const out = new Float32Array(s.nLayer);
-  for (let l = 0; l < s.nLayer; l++) {
-    let n = 0;
-    for (let w = 0; w < words; w++) n += popcount32(neuronBits[l * words + w]);
-    out[l] = n / neuronsPerLayer(s);
-  }
-  return out;
 }
 
 /** Fraction of all heads firing in a frame. */

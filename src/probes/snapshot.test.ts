@@ -10,7 +10,7 @@ import {
   sha256Hex, SnapshotError, type SnapshotErrorCode,
 } from './snapshot';
 import { makeRecording } from './testRecording';
-import { mulberry32 as rng } from '../model/random';
+import { mulberry32 as rng } from '../shared/random';
 
 function rejects(input: Uint8Array | string, code?: SnapshotErrorCode, path?: string | RegExp): SnapshotError {
   let err: unknown;

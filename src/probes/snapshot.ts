@@ -4,9 +4,10 @@
 // the input, which is capped at 64 MiB, so no file can crash or hang it. encodeRecording runs the same
 // validation first, so nothing is ever written that could not be read back.
 
-import { f16BitsToF32, f32ToF16Bits } from '../model/f16';
+import { f16BitsToF32, f32ToF16Bits } from '../shared/f16';
 import { drawnEdgeBits, drawnEdges, testBit, type EdgeCandidates } from './composition';
-import { headCount, headWords, neuronWords, thresholdProblem, type ProbeFrame, type ProbeShape, type Thresholds } from './metrics';
+import { type ProbeFrame } from './metrics';
+import { headCount, headWords, neuronWords, thresholdProblem, type ProbeShape, type Thresholds } from '../shared/probes';
 
 export const RECORDING_FORMAT = 'sparse-gpt2-recording';
 export const RECORDING_VERSION = 1;

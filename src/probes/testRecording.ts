@@ -4,7 +4,8 @@
 import { makeTestModel } from '../model/testModel';
 import { parseSafetensors } from '../model/safetensors';
 import { loadGpt2Weights, type Gpt2Weights } from '../model/checkpoint';
-import { CpuProbes, type Thresholds } from './metrics';
+import { CpuProbes } from './metrics';
+import { type Thresholds } from '../shared/probes';
 import { recordStep, sha256Hex, type Recording } from './snapshot';
 
 const SHAPE = { layers: 2, heads: 4, embd: 20, vocab: 97, ctx: 24 }; // 80 neurons: the last word is half padding

@@ -9,9 +9,10 @@ import { makeTestModel } from '../model/testModel';
 import { parseSafetensors } from '../model/safetensors';
 import { loadGpt2Weights } from '../model/checkpoint';
 import { compositionStrengths } from './composition';
-import { computeProbes, thresholdProblem } from './metrics';
+import { computeProbes } from './metrics';
+import { DEFAULT_THRESHOLDS, thresholdProblem } from '../shared/probes';
 import {
-  collectThresholdStats, crossLayerStrengths, DEFAULT_THRESHOLDS, MEASURE_PROMPTS, quantile, roundSignificant, suggestThresholds,
+  collectThresholdStats, crossLayerStrengths, MEASURE_PROMPTS, quantile, roundSignificant, suggestThresholds,
   THRESHOLD_TARGETS,
 } from './thresholds';
 

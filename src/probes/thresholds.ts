@@ -4,9 +4,10 @@
 
 import type { Gpt2Weights } from '../model/checkpoint';
 import { CpuGpt2 } from '../model/reference';
-import { roundToF16 } from '../model/f16';
+import { roundToF16 } from '../shared/f16';
 import { compositionStrengths, type Composition } from './composition';
-import { headActivities, type Thresholds } from './metrics';
+import { headActivities } from './metrics';
+import { type Thresholds } from '../shared/probes';
 
 /** What fraction of the dense model's measurements each default threshold lets through. */
 export interface ThresholdTargets {
@@ -26,8 +27,6 @@ export interface ThresholdTargets {
  */
 export const THRESHOLD_TARGETS: ThresholdTargets = { headFiring: 0.9, neuronFiring: 0.1, edgeDensity: 0.2 };
 
-// DEFAULT_THRESHOLDS lives in ./defaults (a dependency-free module the engine and page import).
-export { DEFAULT_THRESHOLDS } from './defaults';
 
 /** Raw distributions the thresholds are quantiles of. */
 export interface ThresholdStats {

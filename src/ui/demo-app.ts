@@ -9,9 +9,9 @@
 import { Task, TaskStatus } from '@lit/task';
 import { css, html, LitElement, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
-import { DEFAULT_THRESHOLDS } from '../probes/thresholds';
+import { DEFAULT_THRESHOLDS } from '../shared/probes';
 import { RecordingStore, type RecordingSummary } from '../probes/store';
-import { openGpu, type PageGpu } from './engineClient';
+import { openGpu, type PageGpu } from '../app/engineClient';
 import { DEFAULT_HUB } from '../model/hub';
 import { HUB_GPT2, HubController } from './hub-controller';
 import type {
@@ -32,7 +32,7 @@ import type {
 import { ModelSlot } from './model-slot';
 import type { PanelStatus } from './model-panel';
 import { PairRunner, RUN_ORDER, type PairOutcome, type Side } from './pair-runner';
-import { buildRecording, recordingName } from './recorder';
+import { buildRecording, recordingName } from '../app/recorder';
 import type { ListMessage } from './recording-list';
 import { theme } from './theme';
 import './device-lost';

@@ -1,8 +1,8 @@
 // The typed events UI elements send upward, declared once here so that the element that dispatches and
 // the shell that listens agree on names and payloads (and TypeScript checks both ends).
 
-import type { Thresholds } from '../probes/metrics';
-import type { PruneSettings } from './pruneInPage';
+import type { Thresholds } from '../shared/probes';
+import type { PruneSettings } from '../app/pruneInPage';
 
 /** Which models the page shows: the embedded pair (weights/), or GPT-2 124M from the Hub and its pruned copy. */
 export type ModelChoice = 'embedded' | 'hub';

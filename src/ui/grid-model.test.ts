@@ -15,7 +15,7 @@ import {
   type GridFrame,
   type GridShape,
 } from './grid-model';
-import { mulberry32 } from '../model/random';
+import { mulberry32 } from '../shared/random';
 
 /** A random frame and a random composition matrix (zero unless layer(src) < layer(dst), some exact zeros). */
 function randomCase(shape: GridShape, seed: number) {

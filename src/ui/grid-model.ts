@@ -3,8 +3,8 @@
 // styled (GridDrawing), and how MLP neurons map onto each layer's bitmap strip. <sg-activation-grid> only
 // paints what these return, so the tests of this module are tests of the picture.
 
-import { drawnEdges, edgeCandidates, setBit, testBit, type EdgeCandidates } from '../probes/composition';
-import { neuronWords, popcount32 } from '../probes/metrics';
+import { drawnEdges, edgeCandidates, testBit, type EdgeCandidates } from '../probes/composition';
+import { headFiringBits, neuronWords, popcount32 } from '../shared/probes';
 
 /** The parts of a model's shape the grid depends on. */
 export interface GridShape {
@@ -58,13 +58,6 @@ export function gridEdgeCandidates(shape: Pick<GridShape, 'nLayer' | 'nHead'>, c
   return edgeCandidates({ nLayer: shape.nLayer, nHead: shape.nHead, strength: composition }, tauEdge);
 }
 
-/** Bitset of the heads whose activity is ≥ τ_head, compared in f32 as the GPU does. */
-export function headFiringBits(headActivity: Float32Array, tauHead: number): Uint32Array {
-  const bits = new Uint32Array(Math.ceil(headActivity.length / 32));
-  const tau = Math.fround(tauHead);
-  for (let n = 0; n < headActivity.length; n++) if (headActivity[n] >= tau) setBit(bits, n);
-  return bits;
-}
 
 export function countBits(bits: Uint32Array): number {
   let n = 0;

@@ -9,10 +9,10 @@ import { parseModelFiles } from '../model/checkpoint';
 import { ModelFormatError } from '../model/errors';
 import { downloadFile, hubFileUrl, type HubModelRef } from '../model/hub';
 import { loadTokenizer } from '../model/tokenizer';
-import type { ModelFilesSource } from './engineClient';
-import { clearModelCache, deleteCachedModel, readCachedModel, storeModel, StorageError, type RawModelFiles } from './modelCache';
-import { DEFAULT_PRUNE_SETTINGS, prunedConfigText, pruneSettingsKey, type PruneProgress, type PruneSettings } from './pruneInPage';
-import type { PruneWorkerReply, PruneWorkerRequest } from './pruneProtocol';
+import type { ModelFilesSource } from '../app/engineClient';
+import { clearModelCache, deleteCachedModel, readCachedModel, storeModel, StorageError, type RawModelFiles } from '../app/modelCache';
+import { DEFAULT_PRUNE_SETTINGS, prunedConfigText, pruneSettingsKey, type PruneProgress, type PruneSettings } from '../app/pruneInPage';
+import type { PruneWorkerReply, PruneWorkerRequest } from '../app/pruneProtocol';
 
 /** The Hub model the picker offers. */
 export const HUB_GPT2: HubModelRef = { repo: 'openai-community/gpt2', revision: 'main' };
@@ -308,7 +308,7 @@ export class HubController implements ReactiveController {
     this.sparse = null;
     this.prune = { phase: 'running', settings: s, fromCache: false, progress: { phase: 'reading', done: 0, total: 0, label: 'Starting the worker' } };
     this.paint();
-    const worker = new Worker(new URL('./prune-worker.ts', import.meta.url), { type: 'module' });
+    const worker = new Worker(new URL('../app/prune-worker.ts', import.meta.url), { type: 'module' });
     this.worker = worker;
     const abort = new AbortController();
     this.pruneAbort = abort;

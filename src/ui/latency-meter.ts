@@ -4,7 +4,7 @@
 
 import { css, html, LitElement, nothing, svg } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
-import type { WeightDensity } from './engineClient';
+import type { WeightDensity } from '../app/engineClient';
 import { emptyMetrics, type GenerationMetrics } from './view-model';
 import { theme } from './theme';
 

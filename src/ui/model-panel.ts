@@ -5,7 +5,7 @@
 
 import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
-import type { LoadProgress, ModelInfo, StopReason } from './engineClient';
+import type { LoadProgress, ModelInfo, StopReason } from '../app/engineClient';
 import { GridPngRequestEvent, ReplayCloseEvent, type ScrubEvent } from './events';
 import type { ActivationGrid } from './activation-grid';
 import type { EdgeState, PanelData, PerplexityState } from './model-slot';

@@ -8,7 +8,7 @@ import { customElement, property } from 'lit/decorators.js';
 import type { PruneMethod } from '../model/prune';
 import { HubActionEvent, ModelChoiceEvent, PruneSettingsEvent, type ModelChoice } from './events';
 import type { DownloadView, PruneView } from './hub-controller';
-import { PRUNE_DENSITIES, type PruneSettings } from './pruneInPage';
+import { PRUNE_DENSITIES, type PruneSettings } from '../app/pruneInPage';
 import { theme } from './theme';
 
 /** The picker's option texts (the Hub one is exact: tests and users look for it). */

@@ -8,7 +8,7 @@
 import { initialState, Task } from '@lit/task';
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type { EdgeCandidates } from '../probes/composition';
-import { neuronFractions, type Thresholds } from '../probes/metrics';
+import { neuronFractions, type Thresholds } from '../shared/probes';
 import type { Recording } from '../probes/snapshot';
 import { PERPLEXITY_PASSAGE } from '../model/passage';
 import {
@@ -21,10 +21,10 @@ import {
   type PageGpu,
   type StepResult,
   type StopReason,
-} from './engineClient';
+} from '../app/engineClient';
 import type { DemoSettings } from './events';
 import { countBits, gridEdgeCandidates, gridView, type GridFrame, type GridShape, type GridView } from './grid-model';
-import type { RecordedToken } from './recorder';
+import type { RecordedToken } from '../app/recorder';
 import { emptyMetrics, median, type GenerationMetrics, type OutputToken, type ReplayInfo, type RunState } from './view-model';
 
 /**

@@ -3,7 +3,7 @@
 
 import { css, html, LitElement, nothing } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
-import type { NoWebGpuReason } from './engineClient';
+import type { NoWebGpuReason } from '../app/engineClient';
 import { theme } from './theme';
 
 @customElement('sg-no-webgpu')

@@ -5,7 +5,7 @@
 // waiting; a new Generate first stops and waits for the old one, so two runs never interleave.
 
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import { PromptError } from './engineClient';
+import { PromptError } from '../app/engineClient';
 import type { GenerateRequest } from './events';
 import type { ModelSlot, RunOutcome } from './model-slot';
 

@@ -5,7 +5,7 @@
 
 import { html, LitElement, css, nothing } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
-import { thresholdProblem, type Thresholds } from '../probes/metrics';
+import { thresholdProblem, type Thresholds } from '../shared/probes';
 import { GenerateRequestEvent, RecordToggleEvent, SettingsChangeEvent, StopRequestEvent, type DemoSettings } from './events';
 import { theme } from './theme';
 

@@ -3,14 +3,14 @@
 // exactly what the live grid drew under the same thresholds; names stay within the format's limit.
 
 import { describe, expect, it } from 'vitest';
-import type { StepProbes } from '../model/engineApi';
+import type { StepProbes } from '../shared/probes';
 import { loadGpt2Weights, parseModelFiles } from '../model/checkpoint';
 import { makeTestModel } from '../model/testModel';
 import { compositionStrengths } from '../probes/composition';
 import { CpuProbes } from '../probes/metrics';
 import { decodeRecording, encodeRecording } from '../probes/snapshot';
 import { gridEdgeCandidates, gridView } from './grid-model';
-import { buildRecording, recordingName, type RecordedToken } from './recorder';
+import { buildRecording, recordingName, type RecordedToken } from '../app/recorder';
 
 describe('buildRecording', () => {
   it('records what the live grid drew, and the file round-trips', () => {

@@ -26,10 +26,13 @@ def log(msg):
 # ---------------------------------------------------------------- prepare
 def cmd_prepare(a):
     os.makedirs(a.out, exist_ok=True)
+    train_pk = a.packages.split(",") if a.packages else corpus.TRAIN_PACKAGES
+    val_pk = a.val_packages.split(",") if a.val_packages else corpus.VAL_PACKAGES
     manifest, train_texts, val_texts = corpus.load_corpus(
-        a.stdlib, max_files=a.max_files, max_bytes_per_file=a.max_bytes_per_file)
+        train_pk, val_pk, max_files=a.max_files, max_bytes_per_file=a.max_bytes_per_file)
+    sizes = {n: sum(len(t.encode("utf-8")) for t in ts) for n, ts in (("train", train_texts), ("val", val_texts))}
     log(f"corpus: {len(train_texts)} train / {len(val_texts)} val files, "
-        f"{sum(map(len, train_texts))} / {sum(map(len, val_texts))} chars")
+        f"{sizes['train']} / {sizes['val']} bytes")
     vocab, merges = bpe.train_bpe(train_texts, a.vocab_size, log=log)
     if len(vocab) != a.vocab_size:
         raise SystemExit(f"BPE reached only {len(vocab)} tokens of the requested {a.vocab_size}: "
@@ -42,12 +45,16 @@ def cmd_prepare(a):
             ids.extend(enc.encode(t))
             ids.append(enc.eot_id)
         np.asarray(ids, dtype=np.uint16).tofile(os.path.join(a.out, f"{name}.bin"))
-        log(f"{name}: {len(ids)} tokens")
-    meta = {"stdlib": a.stdlib or corpus.stdlib_root(), "python": sys.version.split()[0],
-            "excluded_dirs": sorted(corpus.EXCLUDED_DIRS), "val_percent": corpus.VAL_PERCENT,
+        log(f"{name}: {len(ids)} tokens, {sizes[name] / len(ids):.3f} bytes/token")
+    meta = {"format": "sparse-gpt2-corpus/2", "python": sys.version.split()[0],
+            "train_packages": train_pk, "val_packages": val_pk,
+            "excluded_dirs": sorted(corpus.EXCLUDED_DIRS), "max_file_bytes": corpus.MAX_FILE_BYTES,
             "vocab_size": len(vocab), "n_merges": len(merges),
+            "train_bytes": sizes["train"], "val_bytes": sizes["val"],
+            "train_files": len(train_texts), "val_files": len(val_texts),
             "train_tokens": int(os.path.getsize(os.path.join(a.out, "train.bin")) // 2),
             "val_tokens": int(os.path.getsize(os.path.join(a.out, "val.bin")) // 2),
+            "left_out": {k: v for k, v in corpus.summary(manifest).items() if k not in ("train", "val")},
             "manifest": manifest}
     with open(os.path.join(a.out, "corpus.json"), "w") as f:
         json.dump(meta, f, indent=1)
@@ -55,11 +62,22 @@ def cmd_prepare(a):
 
 
 # ---------------------------------------------------------------- train
-def keep_frac_at(step, total, final):
-    """Kept block fraction after optimizer step `step` (1-based): linear 1 -> final over the first
-    half of training, then held."""
-    half = max(1, total // 2)
-    return 1.0 - (1.0 - final) * min(1.0, step / half)
+def keep_frac_at(step, a):
+    """Kept block fraction after optimizer step `step` (1-based). It falls from 1 to
+    a.final_density over the first a.anneal_frac of the steps, then holds: 'linear' in the kept
+    fraction, or 'cubic' (gradual pruning: fast at first, slow near the end, so the last blocks to
+    go have the longest to be chosen well)."""
+    end = max(1, round(a.steps * a.anneal_frac))
+    p = min(1.0, step / end)
+    shape = 1 - p if a.anneal_shape == "linear" else (1 - p) ** 3
+    return a.final_density + (1.0 - a.final_density) * shape
+
+
+def ctx_at(step, a):
+    """Context of the batch for step `step` (0-based): a.ctx_short for the first a.ctx_short_frac of
+    the steps (cheaper attention while the model learns local structure), then a.ctx; the batch
+    grows as the context shrinks so every step sees the same number of tokens."""
+    return a.ctx_short if a.ctx_short and step < round(a.steps * a.ctx_short_frac) else a.ctx
 
 
 def lr_at(step, a):
@@ -72,11 +90,13 @@ def lr_at(step, a):
 
 def batch_at(data, step, a):
     """Deterministic batch for a step: the same windows for the dense and the sparse run, and the
-    same after a resume (the generator is seeded by (seed, step), not carried along)."""
+    same after a resume (the generator is seeded by (seed, step), not carried along).
+    Shapes: x, y [a.batch * a.ctx / ctx, ctx] with ctx = ctx_at(step)."""
+    ctx = ctx_at(step, a)
     g = np.random.default_rng([a.seed, step])
-    starts = g.integers(0, len(data) - a.ctx - 1, size=a.batch)
-    x = np.stack([data[s:s + a.ctx] for s in starts]).astype(np.int64)
-    y = np.stack([data[s + 1:s + a.ctx + 1] for s in starts]).astype(np.int64)
+    starts = g.integers(0, len(data) - ctx - 1, size=a.batch * a.ctx // ctx)
+    x = np.stack([data[s:s + ctx] for s in starts]).astype(np.int64)
+    y = np.stack([data[s + 1:s + ctx + 1] for s in starts]).astype(np.int64)
     return torch.from_numpy(x), torch.from_numpy(y)
 
 
@@ -104,6 +124,11 @@ def save_ckpt(path, model, opt, step, tokens, elapsed, a, cfg):
     os.replace(tmp, path)  # atomic: a kill during the save never leaves a torn checkpoint
 
 
+# Values of arguments added after a checkpoint was written (so --resume of an older run compares right).
+DEFAULTS = {"warmup": 30, "final_density": 1 / 8, "anneal_frac": 0.5, "anneal_shape": "linear",
+            "ctx_short": 0, "ctx_short_frac": 0.0}
+
+
 def cmd_train(a):
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -124,9 +149,10 @@ def cmd_train(a):
     step, tokens, elapsed = 0, 0, 0.0
     if a.resume and os.path.exists(ckpt_path):
         ck = torch.load(ckpt_path)
-        for k in ("mode", "seed", "steps", "batch", "ctx", "n_layer", "n_head", "n_embd", "lr", "block"):
-            if ck["args"][k] != getattr(a, k):
-                raise SystemExit(f"--resume: {ckpt_path} was made with {k}={ck['args'][k]}, "
+        for k in ("mode", "seed", "steps", "batch", "ctx", "n_layer", "n_head", "n_embd", "lr", "block",
+                  "warmup", "final_density", "anneal_frac", "anneal_shape", "ctx_short", "ctx_short_frac"):
+            if ck["args"].get(k, DEFAULTS.get(k)) != getattr(a, k):
+                raise SystemExit(f"--resume: {ckpt_path} was made with {k}={ck['args'].get(k, DEFAULTS.get(k))}, "
                                  f"this command has {k}={getattr(a, k)}; use the original arguments")
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["opt"])
@@ -167,7 +193,7 @@ def cmd_train(a):
         step += 1
         kf = 1.0
         if mats:
-            kf = keep_frac_at(step, a.steps, a.final_density)
+            kf = keep_frac_at(step, a)
             for _, w in mats:
                 apply_topk_blocks(w, kf, a.block, opt.state.get(w))
         tokens += x.numel()
@@ -179,7 +205,7 @@ def cmd_train(a):
             vl = ""
             if step % a.eval_every == 0 or last:
                 te = time.time()
-                vl = f"{eval_loss(model, val, a.ctx, a.eval_windows, a.batch):.5f}"
+                vl = f"{eval_loss(model, val, a.eval_ctx or a.ctx, a.eval_windows, a.batch):.5f}"
                 elapsed += time.time() - te
             now = time.time()
             tps = (tokens - tok_last) / max(1e-9, now - t_last)
@@ -202,8 +228,9 @@ def main():
     pp = sub.add_parser("prepare", help="corpus manifest + BPE tokenizer + token streams")
     pp.add_argument("--out", required=True)
     pp.add_argument("--vocab-size", type=int, default=4096)
-    pp.add_argument("--stdlib", default=None, help="stdlib root (default: sysconfig of this interpreter)")
-    pp.add_argument("--max-files", type=int, default=None, help="smoke runs only")
+    pp.add_argument("--packages", default=None, help="comma list of training packages (default: corpus.TRAIN_PACKAGES)")
+    pp.add_argument("--val-packages", default=None, help="comma list of held-out packages (default: corpus.VAL_PACKAGES)")
+    pp.add_argument("--max-files", type=int, default=None, help="files per package; smoke runs only")
     pp.add_argument("--max-bytes-per-file", type=int, default=None, help="smoke runs only")
     pt = sub.add_parser("train", help="one dense or block-sparse run")
     pt.add_argument("--data", required=True)
@@ -221,6 +248,11 @@ def main():
     pt.add_argument("--grad-clip", type=float, default=1.0)
     pt.add_argument("--block", type=int, default=32)
     pt.add_argument("--final-density", type=float, default=1 / 8)
+    pt.add_argument("--anneal-frac", type=float, default=0.5, help="kept fraction reaches --final-density after this share of the steps")
+    pt.add_argument("--anneal-shape", choices=["linear", "cubic"], default="linear")
+    pt.add_argument("--ctx-short", type=int, default=0, help="shorter context for the first --ctx-short-frac of the steps (0: off)")
+    pt.add_argument("--ctx-short-frac", type=float, default=0.0)
+    pt.add_argument("--eval-ctx", type=int, default=0, help="context of the periodic evaluation (0: --ctx)")
     pt.add_argument("--seed", type=int, default=1234)
     pt.add_argument("--threads", type=int, default=1)
     pt.add_argument("--log-every", type=int, default=10)

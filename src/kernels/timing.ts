@@ -2,7 +2,7 @@
 // 'timestamp-query'), else one submit per dispatch timed on the CPU. For benchmarks and profiling only:
 // the engine's normal step is one pass.
 
-import type { Dispatch } from '../kernels/kernel';
+import type { Dispatch } from './kernel';
 
 export interface OpTiming {
   label: string;

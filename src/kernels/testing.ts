@@ -1,12 +1,12 @@
 // Test helpers for real WebGPU in Node (Dawn): one shared device per test file, every test's GPU work
 // inside validation / out-of-memory error scopes, and uncaptured errors turned into test failures.
 
-import { acquireNodeGpu } from './node';
-import { withErrorScopes, type GpuContext } from './device';
-import { BufferPool, readBuffer } from './buffers';
-import { PipelineCache } from './pipelines';
-import { STEP_BYTES, type KernelContext } from '../kernels/kernel';
-import { mulberry32 } from '../model/random';
+import { acquireNodeGpu } from '../gpu/node';
+import { withErrorScopes, type GpuContext } from '../gpu/device';
+import { BufferPool, readBuffer } from '../gpu/buffers';
+import { PipelineCache } from '../gpu/pipelines';
+import { STEP_BYTES, type KernelContext } from './kernel';
+import { mulberry32 } from '../shared/random';
 
 let shared: Promise<GpuContext> | null = null;
 

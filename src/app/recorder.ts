@@ -2,11 +2,11 @@
 // heads fire and edges are drawn by the thresholds in force when the run started, exactly as the grid drew
 // them, so a replay shows what was seen. Pure: the shell stores the result (src/probes/store.ts).
 
-import type { StepProbes } from '../model/engineApi';
+import type { StepProbes } from '../shared/probes';
 import { drawnEdges, type EdgeCandidates } from '../probes/composition';
-import type { Thresholds } from '../probes/metrics';
+import type { Thresholds } from '../shared/probes';
 import { recordStep, type Recording, type RecordingModel, type RecordingSampling } from '../probes/snapshot';
-import { headFiringBits } from './grid-model';
+import { headFiringBits } from '../shared/probes';
 
 /** One generated token as the page saw it. */
 export interface RecordedToken {

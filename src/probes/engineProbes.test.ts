@@ -3,12 +3,12 @@
 // or off generate identical tokens.
 
 import { describe, expect, it } from 'vitest';
-import { testGpu, gpuCheck, relErr } from '../gpu/testing';
-import { makeTestModel } from './testModel';
-import { parseSafetensors } from './safetensors';
-import { loadGpt2Weights } from './checkpoint';
-import { Gpt2Engine } from './gpt2';
-import { CpuProbes } from '../probes/metrics';
+import { testGpu, gpuCheck, relErr } from '../kernels/testing';
+import { makeTestModel } from '../model/testModel';
+import { parseSafetensors } from '../model/safetensors';
+import { loadGpt2Weights } from '../model/checkpoint';
+import { Gpt2Engine } from '../model/gpt2';
+import { CpuProbes } from './metrics';
 
 const thresholds = { head: 0.2, neuron: 0.3, edge: 0.1 };
 
@@ -66,7 +66,7 @@ describe('GPU probes equal the CPU reference', async () => {
 describe('composition strengths (edges) on the GPU equal the CPU reference', async () => {
   const gpu = await testGpu();
   it('dense and block-sparse c_attn', async () => {
-    const { compositionStrengths } = await import('../probes/composition');
+    const { compositionStrengths } = await import('./composition');
     const m = makeTestModel({ layers: 3, heads: 4, embd: 64, vocab: 50, ctx: 16, seed: 8 });
     const w = loadGpt2Weights(parseSafetensors(m.safetensors, 'model.safetensors'), m.config);
     // Layer 2's c_attn: keep only the q/k/v columns of head 0 in input rows 0..15 (16 x 16 blocks).

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { byteLevelAlphabet, loadTokenizer, makeByteLevelTokenizerJson } from '../model/tokenizer';
 import { createTokenTextStream, parseIdList, PromptError } from './engineClient';
-import { mulberry32 } from '../model/random';
+import { mulberry32 } from '../shared/random';
 
 /** Byte-level tokenizer without merges: token id = position of the byte in GPT-2's byte alphabet. */
 async function byteTokenizer() {
