@@ -15,6 +15,7 @@ import { fetchModelFiles } from '../model/files';
 import { Gpt2Engine } from '../model/gpt2';
 import { loadTokenizer, type TextTokenizer } from '../model/tokenizer';
 import { sha256Hex } from '../probes/snapshot';
+import { compositionOnGpu } from '../probes/composition';
 
 export type { GenerationSummary, StepResult, StopReason } from '../model/engineApi';
 export type { PerplexityResult } from '../model/perplexity';
@@ -278,7 +279,7 @@ class PageModel implements LoadedModel {
 
   composition(): Promise<Float32Array | null> {
     // Computed once on the GPU at the first call; every later caller shares the result.
-    this.compositionPromise ??= this.engine.composition ? exclusiveGpu(this.gpu, () => this.engine.composition!()) : Promise.resolve(null);
+    this.compositionPromise ??= this.engine.headProducts ? exclusiveGpu(this.gpu, () => compositionOnGpu(this.engine)!) : Promise.resolve(null);
     return this.compositionPromise;
   }
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { GenerationSummary } from '../model/engineApi';
 import type { Gpt2Engine } from '../model/gpt2';
 import type { TextTokenizer } from '../model/tokenizer';
-import { edgeCandidates } from '../probes/composition';
+import { compositionOnGpu, edgeCandidates } from '../probes/composition';
 import type { Thresholds } from '../shared/probes';
 import { encodeRecording, sha256Hex, type RecordingSampling } from '../probes/snapshot';
 import { buildRecording } from '../app/recorder';
@@ -23,7 +23,7 @@ export async function writeRecording(o: {
   maxTokens: number;
 }): Promise<void> {
   const cfg = o.engine.config;
-  const strength = await o.engine.composition();
+  const strength = await compositionOnGpu(o.engine)!;
   const rec = buildRecording({
     name: `${o.modelDir}: ${o.prompt.replace(/\s+/g, ' ').trim().slice(0, 60) || '(ids)'}`,
     createdAt: new Date(),

@@ -74,8 +74,9 @@ export function packBsr(dense: Float32Array, rows: number, cols: number, block: 
   return { rowPtr, colIdx: new Uint32Array(cols_.length ? cols_ : [0]), values, nnzBlocks: nnz, nRowBlocks, nColBlocks };
 }
 
-export function uploadBsr(pool: BufferPool, label: string, dense: Float32Array, rows: number, cols: number, block: BsrBlock): GpuBsrMatrix {
-  const h = packBsr(dense, rows, cols, block);
+/** Uploads dense (rows, cols) as BSR; pass `packed` when the caller already ran packBsr (the engine measures density with it). */
+export function uploadBsr(pool: BufferPool, label: string, dense: Float32Array, rows: number, cols: number, block: BsrBlock, packed?: BsrHost): GpuBsrMatrix {
+  const h = packed ?? packBsr(dense, rows, cols, block);
   return {
     label, rows, cols, block,
     nnzBlocks: h.nnzBlocks,

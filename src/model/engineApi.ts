@@ -56,6 +56,17 @@ export interface GenerationSummary {
   stopReason: StopReason;
 }
 
+/** ‖W_O^{h1} W_X^{h2}‖² for every layer pair l1 < l2 and X = Q, K, V, with the weights they came from. */
+export interface HeadProducts {
+  /** The layer pairs (l1, l2), l1 < l2, in the order of sq. */
+  pairs: Array<[number, number]>;
+  /** (pairs, nHead h1, 3 X, nHead h2) squared Frobenius norms. */
+  sq: Float32Array;
+  /** f16-rounded c_proj [nEmbd in, nEmbd out] and c_attn [nEmbd in, 3 nEmbd out] per layer, as the GPU holds them. */
+  wO: Float32Array[];
+  wQkv: Float32Array[];
+}
+
 /** What every engine (dense, block-sparse) offers to its drivers. */
 export interface Engine {
   readonly config: GPT2Config;
@@ -67,10 +78,10 @@ export interface Engine {
    */
   generate(promptIds: number[], opts: GenerateOptions, onStep?: (step: StepResult) => void): Promise<GenerationSummary>;
   /**
-   * Static composition strength between heads of different layers, c[(l1,h1) -> (l2,h2)], as a
-   * (nLayer·nHead)² row-major matrix (zero unless l1 < l2), computed once on the GPU at first call.
+   * The GPU products behind the static composition strength between heads (src/probes/composition.ts's
+   * compositionOnGpu turns them into strengths), computed on demand: not a per-token path.
    */
-  composition?(): Promise<Float32Array>;
+  headProducts?(): Promise<HeadProducts>;
   /** Full logits of every prompt position after a prefill from position 0 (tests; reads back T × vocab floats). */
   prefillLogits(ids: number[]): Promise<Float32Array[]>;
   destroy(): void;

@@ -16,6 +16,8 @@
 // Where a sparse model's blocks do not meet, the two Grams have disjoint supports and the sum is exactly 0.
 
 import type { Gpt2Weights } from '../model/checkpoint';
+import type { GPT2Config } from '../model/config';
+import type { Engine, HeadProducts } from '../model/engineApi';
 import { roundToF16 } from '../shared/f16';
 
 /** Head-to-head composition strengths of a model. Node n = layer·nHead + head. */
@@ -182,4 +184,47 @@ export function drawnEdgeBits(cands: EdgeCandidates, headFiring: Uint32Array): U
     if (testBit(headFiring, cands.pairs[2 * e]) && testBit(headFiring, cands.pairs[2 * e + 1])) setBit(bits, e);
   }
   return bits;
+}
+
+const gpuCompositions = new WeakMap<object, Promise<Float32Array>>();
+
+/**
+ * c for every pair of heads in different layers, from an engine's GPU products (Engine.headProducts), as a
+ * (nLayer·nHead)² row-major matrix: c = max over Q, K, V of ‖W_O^{h1} W_X^{h2}‖_F / (‖W_O^{h1}‖_F ‖W_X^{h2}‖_F).
+ * Once per engine (memoised); null when the engine cannot compute the products.
+ */
+export function compositionOnGpu(engine: Pick<Engine, 'config' | 'headProducts'>): Promise<Float32Array> | null {
+  if (!engine.headProducts) return null;
+  let p = gpuCompositions.get(engine);
+  if (!p) {
+    p = engine.headProducts().then((r) => strengthsFromProducts(engine.config, r));
+    gpuCompositions.set(engine, p);
+  }
+  return p;
+}
+
+/** The normalisation of compositionOnGpu: per-head norms of W_O and W_Q|K|V (f64), then the max over X. */
+export function strengthsFromProducts(cfg: Pick<GPT2Config, 'nLayer' | 'nHead' | 'nEmbd' | 'headDim'>, r: HeadProducts): Float32Array {
+  const { nLayer: L, nHead: H, nEmbd: D, headDim: hd } = cfg;
+  const nodes = L * H;
+  const strength = new Float32Array(nodes * nodes);
+  const oNorm = r.wO.map((w) => Float64Array.from({ length: H }, (_, h) => Math.sqrt(w.subarray(h * hd * D, (h + 1) * hd * D).reduce((t, v) => t + v * v, 0))));
+  const xNorm = r.wQkv.map((w) => {
+    const n = new Float64Array(3 * H); // index x · nHead + h
+    for (let k = 0; k < D; k++) for (let c = 0; c < 3 * D; c++) n[Math.floor(c / hd)] += w[k * 3 * D + c] ** 2;
+    return n.map(Math.sqrt);
+  });
+  r.pairs.forEach(([l1, l2], i) => {
+    for (let h1 = 0; h1 < H; h1++) {
+      for (let h2 = 0; h2 < H; h2++) {
+        let c = 0;
+        for (let x = 0; x < 3; x++) {
+          const den = oNorm[l1][h1] * xNorm[l2][x * H + h2];
+          if (den > 0) c = Math.max(c, Math.sqrt(Math.max(0, r.sq[i * H * 3 * H + (h1 * 3 + x) * H + h2])) / den);
+        }
+        strength[(l1 * H + h1) * nodes + l2 * H + h2] = c;
+      }
+    }
+  });
+  return strength;
 }
