@@ -5,7 +5,7 @@
 import { acquireGpu, NoWebGPUError, type GpuContext } from '../gpu/device';
 import { parseModelFiles } from '../model/checkpoint';
 import { EngineInputError } from '../model/gpt2';
-import { perplexity, type PerplexityResult } from '../model/perplexity';
+import { perplexity, perplexityWindows, type PerplexityResult } from '../model/perplexity';
 import type { RawModelFiles } from './modelCache';
 import type { GPT2Config } from '../model/config';
 import { parameterCount } from '../model/config';
@@ -23,6 +23,12 @@ export type { PerplexityResult } from '../model/perplexity';
 /** A perplexity with the GPU time it took (queueing behind other GPU jobs excluded). */
 export interface PerplexityMeasurement extends PerplexityResult {
   ms: number;
+  /**
+   * UTF-8 bytes of the predicted tokens (the text's bytes less each window's unscored first token), so
+   * models with different tokenizers compare: bitsPerByte = meanNll · predicted / ln 2 / predictedBytes.
+   */
+  predictedBytes: number;
+  bitsPerByte: number;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -323,7 +329,11 @@ class PageModel implements LoadedModel {
     return exclusiveGpu(this.gpu, async () => {
       const t0 = performance.now();
       const r = await perplexity((w) => this.engine.prefillLogits(w), ids, this.info.config.nCtx, signal);
-      return { ...r, ms: performance.now() - t0 };
+      const ms = performance.now() - t0;
+      const utf8 = (t: string) => new TextEncoder().encode(t).length;
+      const unscored = perplexityWindows(ids, this.info.config.nCtx).reduce((n, w) => n + utf8(this.tokenizer!.decode([w[0]!])), 0);
+      const predictedBytes = utf8(text) - unscored;
+      return { ...r, ms, predictedBytes, bitsPerByte: (r.meanNll * r.predicted) / Math.LN2 / predictedBytes };
     });
   }
 

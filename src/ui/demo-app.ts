@@ -13,6 +13,7 @@ import { DEFAULT_THRESHOLDS } from '../shared/probes';
 import { RecordingStore, type RecordingSummary } from '../probes/store';
 import { openGpu, type PageGpu } from '../app/engineClient';
 import { DEFAULT_HUB } from '../model/hub';
+import type { TextDomain } from '../model/passage';
 import { HUB_GPT2, HubController } from './hub-controller';
 import type {
   HubActionEvent,
@@ -163,6 +164,11 @@ export class DemoApp extends LitElement {
   @property({ attribute: 'dense-url' }) denseUrl = '/weights/dense/';
   /** Which models to run: the embedded pair (the two URLs above) or GPT-2 124M from the Hub and its pruned copy. */
   @property() model: ModelChoice = 'embedded';
+
+  /** What the chosen models read and write: the embedded pair was trained on Python only, GPT-2 on English web text. */
+  private get domain(): TextDomain {
+    return this.model === 'hub' ? 'english' : 'code';
+  }
   /** The Hub's address (?hub=): https://huggingface.co, or a mirror laid out like it. */
   @property({ attribute: 'hub-endpoint' }) hubEndpoint = DEFAULT_HUB;
 
@@ -201,8 +207,8 @@ export class DemoApp extends LitElement {
   private readonly hub = new HubController(this, HUB_GPT2, () => this.hubEndpoint);
 
   private readonly slots: Record<Side, ModelSlot> = {
-    sparse: new ModelSlot(this, PANEL_TITLES.sparse, () => this.gpu, () => (this.model === 'hub' ? this.hub.sparse : this.sparseUrl), DEFAULT_SETTINGS.thresholds),
-    dense: new ModelSlot(this, PANEL_TITLES.dense, () => this.gpu, () => (this.model === 'hub' ? this.hub.dense : this.denseUrl), DEFAULT_SETTINGS.thresholds),
+    sparse: new ModelSlot(this, PANEL_TITLES.sparse, () => this.gpu, () => (this.model === 'hub' ? this.hub.sparse : this.sparseUrl), DEFAULT_SETTINGS.thresholds, () => this.domain),
+    dense: new ModelSlot(this, PANEL_TITLES.dense, () => this.gpu, () => (this.model === 'hub' ? this.hub.dense : this.denseUrl), DEFAULT_SETTINGS.thresholds, () => this.domain),
   };
 
   /** The picker changed: stop any run, switch the models, and keep the choice in the address (a reload keeps it). */
@@ -519,6 +525,7 @@ export class DemoApp extends LitElement {
         ?running=${this.runner.running}
         ?recording=${this.recordOn}
         ?id-mode=${idMode}
+        .domain=${this.domain}
         .settings=${this.settings}
         .error=${this.runner.promptError}
         @sg-generate=${this.onGenerate}

@@ -266,18 +266,20 @@ export class ModelPanel extends LitElement {
 
   private renderPerplexity() {
     const p = this.perplexity;
-    const what = 'on the built-in English passage';
     switch (p.state) {
       case 'pending':
-        return html`<div class="ppl muted" role="status">Measuring perplexity ${what}…</div>`;
-      case 'done':
+        return html`<div class="ppl muted" role="status">Measuring perplexity on the built-in passage…</div>`;
+      case 'done': {
+        const what = `on the built-in ${p.passage.name} passage`;
         return html`<div class="ppl" role="group" aria-label="Perplexity of ${this.heading}">
           Perplexity <output aria-label="Perplexity" data-testid="perplexity">${p.result.perplexity.toFixed(p.result.perplexity < 100 ? 2 : 1)}</output>
+          · <output aria-label="Bits per byte" data-testid="bits-per-byte">${p.result.bitsPerByte.toFixed(3)}</output> bits/byte
           <span class="muted" data-testid="perplexity-tokens"
             >${what}: ${p.result.predicted} predicted of ${p.result.tokens} tokens${p.result.windows > 1 ? ` in ${p.result.windows} windows` : ''},
             mean NLL ${p.result.meanNll.toFixed(3)} nats (${(p.ms / 1000).toFixed(1)} s)</span
           >
         </div>`;
+      }
       case 'unavailable':
         return html`<div class="ppl muted">Perplexity: not available (${p.message}).</div>`;
       case 'failed':

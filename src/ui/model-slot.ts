@@ -10,11 +10,11 @@ import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type { EdgeCandidates } from '../probes/composition';
 import { neuronFractions, type Thresholds } from '../shared/probes';
 import type { Recording } from '../probes/snapshot';
-import { PERPLEXITY_PASSAGE } from '../model/passage';
+import { PASSAGES, type Passage, type TextDomain } from '../model/passage';
 import {
   loadModel,
   type ModelSource,
-  type PerplexityResult,
+  type PerplexityMeasurement,
   type GenerationSummary,
   type LoadedModel,
   type LoadProgress,
@@ -34,10 +34,10 @@ import { emptyMetrics, median, type GenerationMetrics, type OutputToken, type Re
  */
 export type EdgeState = 'deferred' | 'pending' | 'ready' | 'unavailable' | 'failed';
 
-/** Perplexity of the loaded model on the built-in passage (PERPLEXITY_PASSAGE), measured once per load. */
+/** Perplexity of the loaded model on the built-in passage of its domain (PASSAGES), measured once per load. */
 export type PerplexityState =
   | { state: 'pending' }
-  | { state: 'done'; result: PerplexityResult; ms: number }
+  | { state: 'done'; result: PerplexityMeasurement; ms: number; passage: Passage }
   | { state: 'unavailable' | 'failed'; message: string };
 
 /** What a finished run hands back to the pair runner (for the speedup and for recordings). */
@@ -103,6 +103,8 @@ export class ModelSlot implements ReactiveController {
     /** What to load; null while there is nothing to load yet (the panel waits). */
     private readonly source: () => ModelSource | null,
     initialThresholds: Thresholds,
+    /** What the model was trained on: picks the perplexity passage (Python for the embedded pair, English for GPT-2). */
+    private readonly domain: () => TextDomain,
   ) {
     this.thresholds = initialThresholds;
     host.addController(this);
@@ -196,8 +198,9 @@ export class ModelSlot implements ReactiveController {
       next = { state: 'unavailable', message: 'no tokenizer.json: the passage cannot be encoded' };
     } else {
       try {
-        const result = await model.perplexity(PERPLEXITY_PASSAGE);
-        next = { state: 'done', result, ms: result.ms };
+        const passage = PASSAGES[this.domain()];
+        const result = await model.perplexity(passage.text);
+        next = { state: 'done', result, ms: result.ms, passage };
       } catch (e) {
         next = { state: 'failed', message: e instanceof Error ? e.message : String(e) };
       }

@@ -1,10 +1,13 @@
 // <sg-prompt-form>: the prompt box ("Prompt"), "Generate", "Stop" and the "Record" toggle, and the settings
 // (max tokens, greedy or temperature/top-k, the three firing thresholds, probes on/off, live grid on/off).
 // It only collects input: the settings are the shell's (a property in, sg-settings out on every change);
-// Generate / Enter sends sg-generate, Stop sg-stop, Record sg-record.
+// Generate / Enter sends sg-generate, Stop sg-stop, Record sg-record. The first prompt and the example
+// prompts follow the models' domain (Python for the embedded pair, English for GPT-2).
 
 import { html, LitElement, css, nothing } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
+import type { PropertyValues } from 'lit';
+import { PROMPTS, type TextDomain } from '../model/passage';
 import { thresholdProblem, type Thresholds } from '../shared/probes';
 import { GenerateRequestEvent, RecordToggleEvent, SettingsChangeEvent, StopRequestEvent, type DemoSettings } from './events';
 import { theme } from './theme';
@@ -16,6 +19,18 @@ export class PromptForm extends LitElement {
     css`
       :host {
         display: block;
+      }
+      .examples {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 0.3rem;
+        align-items: center;
+        margin: 0.3rem 0;
+        font-size: 0.85em;
+      }
+      .example {
+        font-family: ui-monospace, monospace;
+        padding: 0.1rem 0.4rem;
       }
       form {
         display: grid;
@@ -90,8 +105,16 @@ export class PromptForm extends LitElement {
   @property({ type: Boolean, attribute: 'id-mode' }) idMode = false;
   /** Why the last prompt was refused, shown under the box (and tied to it for screen readers). */
   @property() error: string | null = null;
+  /** What the models were trained on: picks the first prompt and the examples. */
+  @property({ attribute: false }) domain: TextDomain = 'code';
   /** Initial prompt text. */
-  @property() prompt = 'The meaning of life is';
+  @property() prompt = PROMPTS.code.initial;
+
+  override willUpdate(changed: PropertyValues<this>): void {
+    // A switch of models replaces the prompt only while it is still the other domain's untouched first prompt.
+    const was = changed.get('domain') as TextDomain | undefined;
+    if (was !== undefined && was !== this.domain && this.prompt === PROMPTS[was].initial) this.prompt = PROMPTS[this.domain].initial;
+  }
   /** The current settings (the shell's); every edit is sent back as sg-settings. */
   @property({ attribute: false }) settings!: DemoSettings;
 
@@ -163,6 +186,14 @@ export class PromptForm extends LitElement {
             </div>`
           : nothing}
         ${this.error ? html`<div id="prompt-error" class="error" role="alert">${this.error}</div>` : nothing}
+        ${this.idMode
+          ? nothing
+          : html`<div class="examples" role="group" aria-label="Example prompts">
+              <span class="muted">Examples:</span>
+              ${PROMPTS[this.domain].examples.map(
+                (ex) => html`<button type="button" class="example" title=${ex} @click=${() => (this.prompt = ex)}>${ex.split('\n')[0]}</button>`,
+              )}
+            </div>`}
         <div class="row">
           <button class="primary" type="submit" ?disabled=${!this.ready}>Generate</button>
           <button type="button" ?disabled=${!this.running} @click=${() => this.dispatchEvent(new StopRequestEvent())}>

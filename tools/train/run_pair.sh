@@ -2,7 +2,7 @@
 # Starts (or with --resume continues) the dense and the block-sparse run side by side in the
 # background: one thread each, niced, surviving logout, identical seed, data order and schedule.
 # Checkpoints (every 4 minutes and at exit) and logs live outside the work tree, in $RUNS.
-# Usage: bash tools/train/run_pair.sh [--resume]     status: bash tools/train/status.sh
+# Usage: bash tools/train/run_pair.sh [--resume]   (MODES="dense" for one run)   status: bash tools/train/status.sh
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 runs="${RUNS:-$HOME/.cache/sparse-gpt2/train}"
@@ -11,11 +11,11 @@ py="${PYTHON:-/usr/bin/python3}"
 # (26.2 M tokens per run); context 128 (batch 32) for the first 60 % of the steps, then 256
 # (batch 16); sparse: the kept block fraction falls 1 -> 1/8 over the first 80 % of the steps.
 steps="${STEPS:-6400}"
-recipe=(--steps "$steps" --batch 16 --ctx 256 --ctx-short 128 --ctx-short-frac 0.6 --lr "${LR:-2e-3}"
+recipe=(--steps "$steps" --batch 16 --ctx 256 --ctx-short 128 --ctx-short-frac 0.6 --lr "${LR:-1e-3}"
         --warmup 100 --anneal-frac 0.8 --anneal-shape "${ANNEAL_SHAPE:-cubic}" --eval-ctx 256
         --eval-every 100 --log-every 20 --eval-windows 64)
 [ -f "$runs/data/train.bin" ] || { echo "no $runs/data: run '$py $here/train.py prepare --out $runs/data' first" >&2; exit 1; }
-for mode in dense sparse; do
+for mode in ${MODES:-dense sparse}; do
   if pgrep -f "train.py train .*--out $runs/$mode( |$)" >/dev/null; then echo "$mode: already running"; continue; fi
   OMP_NUM_THREADS=1 nohup nice -n 15 "$py" "$here/train.py" train --data "$runs/data" --out "$runs/$mode" \
     --mode "$mode" "${recipe[@]}" "$@" >> "$runs/$mode.log" 2>&1 &
