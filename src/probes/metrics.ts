@@ -20,31 +20,23 @@
 
 import type { Gpt2Weights } from '../model/checkpoint';
 import { roundToF16 } from '../shared/f16';
-import { checkThresholds, headCount, headWords, neuronFractions, neuronsPerLayer, neuronWords, popcount32, type ProbeShape, type Thresholds } from '../shared/probes';
+import { checkThresholds, headCount, headWords, neuronFractions, neuronsPerLayer, neuronWords, popcount32, type ProbeShape, type StepProbes, type Thresholds } from '../shared/probes';
 import { CpuGpt2, type LayerTrace } from '../model/reference';
 import { compositionStrengths, drawnEdges, edgeCandidates, setBit, type Composition, type EdgeCandidates } from './composition';
 
-/** What the probes measured at one token (one row of a forward pass). */
-export interface ProbeFrame {
-  /** (nLayer·nHead): a[l·nHead + h]. */
-  headActivity: Float32Array;
+/**
+ * What the probes measured at one token, as a recording keeps it: the engine's StepProbes (the neuron
+ * fractions follow from the bits) with the thresholded head firing and the drawn edges.
+ */
+export interface ProbeFrame extends Omit<StepProbes, 'neuronFraction'> {
   /** Bitset over the nLayer·nHead heads: bit n set when head n fires (a ≥ τ_head). */
   headFiring: Uint32Array;
-  /** (nLayer · neuronWords): layer l's bitset is words [l·neuronWords, (l+1)·neuronWords). */
-  neuronBits: Uint32Array;
-  /** (nLayer): ‖attention write‖₂. */
-  attnWriteNorm: Float32Array;
-  /** (nLayer): ‖MLP write‖₂. */
-  mlpWriteNorm: Float32Array;
   /** (2·k): the drawn edges as (src, dst) head pairs, sorted by (src, dst). */
   edges: Uint16Array;
 }
 
-/** A frame of the CPU reference, with the per-layer firing fractions worked out. */
-export interface TokenProbes extends ProbeFrame {
-  /** (nLayer): fraction of the layer's 4·nEmbd neurons that fire. */
-  neuronFraction: Float32Array;
-}
+/** A frame of the CPU reference: everything StepProbes holds, with the head firing and drawn edges. */
+export type TokenProbes = ProbeFrame & StepProbes;
 
 /** Fraction of all heads firing in a frame. */
 export function headFiringFraction(headFiring: Uint32Array, s: ProbeShape): number {

@@ -4,7 +4,7 @@
 // paints what these return, so the tests of this module are tests of the picture.
 
 import { drawnEdges, edgeCandidates, testBit, type EdgeCandidates } from '../probes/composition';
-import { headFiringBits, neuronWords, popcount32 } from '../shared/probes';
+import { headFiringBits, neuronWords, popcount32, type StepProbes } from '../shared/probes';
 
 /** The parts of a model's shape the grid depends on. */
 export interface GridShape {
@@ -14,14 +14,8 @@ export interface GridShape {
 }
 
 /** What one token's probes say, before any head/edge threshold is applied (a StepProbes or a replayed frame). */
-export interface GridFrame {
-  /** a[l·nHead + h]: head activity. */
-  headActivity: Float32Array;
-  /** Per layer, which MLP neurons fired: (nLayer · ceil(4·nEmbd / 32)) u32 words. */
-  neuronBits: Uint32Array;
-  /** Per layer, fraction of the 4·nEmbd neurons that fired. */
-  neuronFraction: Float32Array;
-}
+/** What the grid reads of one token's probes (the engine's StepProbes, or a replayed recording's). */
+export type GridFrame = Pick<StepProbes, 'headActivity' | 'neuronBits' | 'neuronFraction'>;
 
 /** What the grid shows at one token: firing heads, drawn edges, neurons. Ready to paint. */
 export interface GridView {

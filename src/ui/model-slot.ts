@@ -305,13 +305,8 @@ export class ModelSlot implements ReactiveController {
       let views = live.views;
       if (step.probes) {
         const p = step.probes;
-        const frame: GridFrame = {
-          headActivity: p.headActivity,
-          neuronBits: p.neuronBits,
-          neuronFraction: p.neuronFraction,
-        };
-        this.frames.push(frame);
-        views = [...views, gridView(shape, frame, this.candidates(), this.thresholds.head)];
+        this.frames.push(p);
+        views = [...views, gridView(shape, p, this.candidates(), this.thresholds.head)];
         recorded.push({ id: step.id, text: model.tokenText(step.id), ms: step.ms, probes: p });
       } else if (settings.probes) {
         everyStepHadProbes = false;
