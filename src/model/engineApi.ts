@@ -44,7 +44,8 @@ export interface StepResult {
 }
 
 /** Why a generation ended. */
-export type StopReason = 'max-tokens' | 'context-full' | 'aborted';
+/** 'non-finite-logits': the logits held NaN or Infinity, so no token could be sampled (GenerationSummary.error says where). */
+export type StopReason = 'max-tokens' | 'context-full' | 'aborted' | 'non-finite-logits';
 
 export interface GenerationSummary {
   promptIds: number[];
@@ -54,6 +55,8 @@ export interface GenerationSummary {
   decodeMs: number[];
   decodeTokensPerS: number;
   stopReason: StopReason;
+  /** Why the generation could not go on, when stopReason is 'non-finite-logits'. */
+  error?: string;
 }
 
 /** ‖W_O^{h1} W_X^{h2}‖² for every layer pair l1 < l2 and X = Q, K, V, with the weights they came from. */

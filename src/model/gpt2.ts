@@ -387,6 +387,7 @@ export class Gpt2Engine implements Engine {
       const decodeMs: number[] = [];
       let prefillMs = 0;
       let stopReason: StopReason = 'max-tokens';
+      let error: string | undefined;
       const T = promptIds.length;
       let pos = T; // position of the next token to be fed
       for (let i = 0; i < opts.maxTokens; i++) {
@@ -399,6 +400,13 @@ export class Gpt2Engine implements Engine {
         const ms = performance.now() - t0;
         if (i === 0) prefillMs = ms;
         else { decodeMs.push(ms); pos++; }
+        // The sampler answers an id outside the vocabulary only when the logits were not finite (NaN or
+        // ±Inf): the weights or the arithmetic broke. Never hand such an id on as a token.
+        if (!(r[0] < this.config.vocabSize)) {
+          stopReason = 'non-finite-logits';
+          error = `${this.p.label}: the logits at position ${i === 0 ? T - 1 : pos - 1} are not finite (NaN or Infinity), so no token can be sampled; the model's weights or its arithmetic are broken`;
+          break;
+        }
         const s: StepResult = { index: i, pos: i === 0 ? T : pos, id: r[0], ms, top: Gpt2Engine.decodeTop(r) };
         if (probe) s.probes = parseProbes(probe, this.probeLayout, this.config.nEmbd);
         ids.push(s.id);
@@ -410,6 +418,7 @@ export class Gpt2Engine implements Engine {
         promptIds: [...promptIds], ids, steps, prefillMs, decodeMs,
         decodeTokensPerS: decodeMs.length ? (decodeMs.length * 1000) / decodeTotal : 0,
         stopReason,
+        ...(error ? { error } : {}),
       };
     } finally {
       this.busy = false;
