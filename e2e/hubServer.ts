@@ -4,6 +4,9 @@
 // https://huggingface.co/openai-community/gpt2/resolve/main/<file> URLs through Playwright request routing:
 // config.json and tokenizer.json directly, model.safetensors (500 MB, too big for the routing protocol) by a
 // redirect to the local server, as the real Hub redirects its LFS files to a CDN. It counts the Hub requests.
+// The file stays off Vite's server: the tests need it paused after its first MiB (so the progress bar and
+// Cancel can be seen) and cut short with a matching Content-Length, which Vite's static serving cannot do,
+// and the redirected request arrives with Origin: null, which Vite's default CORS policy refuses.
 
 import { createReadStream } from 'node:fs';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
