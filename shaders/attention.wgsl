@@ -8,8 +8,8 @@
 // (headDim x headDim, made once at load) and ‖x_l‖₂ written by this layer's ln_1 earlier in the pass:
 // headDim² multiply-adds per head instead of a second pass over c_proj, and no dispatch of its own.
 
-struct Params { nHead: u32, headDim: u32, nEmbd: u32, nCtx: u32, scale: f32, xNormWord: u32, headWord: u32, _p2: u32 }
-struct Step { pos0: u32, T: u32, rand: f32, writePos: u32 }
+struct Params { nHead: u32, headDim: u32, nEmbd: u32, nCtx: u32, scale: f32, xNormWord: u32, headWord: u32, _pad0: u32 }
+// #include step
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<uniform> s: Step;

@@ -2,9 +2,12 @@
 // BLOCK x BLOCK blocks of row-block r / BLOCK of W_block · x_block, + bias[r]. Zero blocks are never
 // read. Layout (GPU row order, rows = outputs): rowPtr[nRowBlocks + 1], colIdx[nnz], values f16 pairs,
 // block b's row i at vec4 index (b * BLOCK + i) * BLOCK / 8. Same epilogues and the same two
-// variants as gemv.wgsl, EPILOGUE 3 included: both come from gemv_rows.wgsl, around this file's rowDot.
+// variants as gemv.wgsl, the neuron probe included: both come from lib/gemv_store.wgsl and
+// lib/gemv_entry.wgsl, around this file's rowDot.
 
-struct Params { N: u32, K: u32, yOffset: u32, hasBias: u32, bitsWord: u32, _p0: u32, _p1: u32, _p2: u32 }
+struct Params { N: u32, K: u32, yOffset: u32, hasBias: u32, bitsWord: u32, _pad0: u32, _pad1: u32, _pad2: u32 }
+
+// #include thresholds
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> rowPtr: array<u32>;
@@ -13,17 +16,18 @@ struct Params { N: u32, K: u32, yOffset: u32, hasBias: u32, bitsWord: u32, _p0: 
 @group(0) @binding(4) var<storage, read> bias: array<f32>;
 @group(0) @binding(5) var<storage, read> x: array<vec4<f32>>;   // (K) padded to a multiple of BLOCK
 @group(0) @binding(6) var<storage, read_write> y: array<f32>;
-@group(0) @binding(7) var<uniform> th: Thresholds;                  // EPILOGUE 3 only
-@group(0) @binding(8) var<storage, read_write> bits: array<atomic<u32>>;  // EPILOGUE 3 only
+@group(0) @binding(7) var<uniform> th: Thresholds;                  // EPILOGUE_GELU_NEURON_PROBE only
+@group(0) @binding(8) var<storage, read_write> bits: array<atomic<u32>>;  // EPILOGUE_GELU_NEURON_PROBE only
 
 override WG: u32 = 256;
 override LANES: u32 = 32;
-override EPILOGUE: u32 = 0u;
+override EPILOGUE: u32 = EPILOGUE_NONE;
 override BLOCK: u32 = 32u;    // 16, 32 or 64
 
 var<workgroup> red: array<f32, WG>;
 
 // #include common
+// #include epilogue
 
 fn rowDot(row: u32, lane: u32, lanes: u32) -> f32 {
   let cpb = BLOCK / 8u;                 // vec4<u32> chunks per block row
@@ -53,4 +57,5 @@ fn rowDot(row: u32, lane: u32, lanes: u32) -> f32 {
   return acc;
 }
 
-// #include gemv_rows
+// #include gemv_store
+// #include gemv_entry

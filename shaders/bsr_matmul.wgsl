@@ -5,8 +5,8 @@
 //             16 through workgroup memory; a thread owns one output column and BLOCK / 4 rows.
 //   main_row  a thread per (output column, 8 rows of X), no workgroup memory, no barrier.
 
-struct Params { M: u32, N: u32, K: u32, ldy: u32, yOffset: u32, hasBias: u32, _p0: u32, _p1: u32 }
-struct Step { pos0: u32, T: u32, rand: f32, writePos: u32 }
+struct Params { M: u32, N: u32, K: u32, ldy: u32, yOffset: u32, hasBias: u32, _pad0: u32, _pad1: u32 }
+// #include step
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<uniform> s: Step;
@@ -18,7 +18,7 @@ struct Step { pos0: u32, T: u32, rand: f32, writePos: u32 }
 @group(0) @binding(7) var<storage, read_write> y: array<f32>;
 @group(0) @binding(8) var<storage, read> xv: array<vec4<f32>>;   // main_row only: x again, read as vec4
 
-override EPILOGUE: u32 = 0u;
+override EPILOGUE: u32 = EPILOGUE_NONE;
 override BLOCK: u32 = 32u;    // 16, 32 or 64
 const BM = 64u;
 const BK = 16u;
@@ -28,8 +28,9 @@ var<workgroup> xs: array<f32, 1024>;   // [BK][BM]
 var<workgroup> ws: array<f32, 1024>;   // [BK][BLOCK] (BLOCK <= 64)
 
 // #include common
-
-// #include matmul_rows
+// #include epilogue
+// #include matmul_store
+// #include rows8
 
 fn xAt(m: u32, k: u32, M: u32) -> f32 {
   if (m < M && k < p.K) { return x[m * p.K + k]; }
@@ -94,7 +95,7 @@ fn main_row(@builtin(global_invocation_id) gid: vec3<u32>) {
   let ri = n % BLOCK;
   if (p.K % BLOCK == 0u && m0 + ROWS <= M) {
     // The common case, 8 full rows and whole blocks: vec4 loads of x, 8 rows per weight chunk
-    // (chunkRows8 in matmul_rows.wgsl).
+    // (chunkRows8 in lib/rows8.wgsl).
     let rowStride = p.K / 4u;
     var acc8 = Rows8(vec4<f32>(0.0), vec4<f32>(0.0));
     for (var b = rowPtr[n / BLOCK]; b < rowPtr[n / BLOCK + 1u]; b++) {

@@ -8,7 +8,7 @@ struct Params {
   rowStart: u32,     // first vocab row held by this chunk
   rowCount: u32,     // vocab rows in this chunk
 }
-struct Step { pos0: u32, T: u32, rand: f32, writePos: u32 }
+// #include step
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<uniform> s: Step;

@@ -1,28 +1,31 @@
 // Decode matrix-vector product: y[yOffset + r] (op)= dot(W[r, :], x) + bias[r] for r < N.
 // W is f16, two per u32, rows padded to kStride (a multiple of 8) so a row is read as vec4<u32>
 // (8 halves) per load. LANES threads share a row and reduce through workgroup memory (one barrier); a workgroup
-// holds WG / LANES rows. EPILOGUE: 0 plain, 1 GELU (tanh form), 2 residual add (y += ...), 3 GELU and
+// holds WG / LANES rows. EPILOGUE (lib/epilogue.wgsl): plain, GELU (tanh form), residual add (y += ...), or GELU and
 // the neuron probe: a row whose activation is >= τ_neuron sets its bit in the probe buffer's bitset at
 // word bitsWord (cleared earlier in the pass by the layer's ln_2), so instrumentation costs the decode
 // step no dispatch of its own.
 
-struct Params { N: u32, K: u32, kStride8: u32, yOffset: u32, hasBias: u32, bitsWord: u32, _p1: u32, _p2: u32 }
+struct Params { N: u32, K: u32, kStride8: u32, yOffset: u32, hasBias: u32, bitsWord: u32, _pad0: u32, _pad1: u32 }
+
+// #include thresholds
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> w: array<vec4<u32>>;   // (N, kStride) f16
 @group(0) @binding(2) var<storage, read> bias: array<f32>;
 @group(0) @binding(3) var<storage, read> x: array<vec4<f32>>;   // (K) padded to a multiple of 8
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
-@group(0) @binding(5) var<uniform> th: Thresholds;                  // EPILOGUE 3 only
-@group(0) @binding(6) var<storage, read_write> bits: array<atomic<u32>>;  // EPILOGUE 3 only
+@group(0) @binding(5) var<uniform> th: Thresholds;                  // EPILOGUE_GELU_NEURON_PROBE only
+@group(0) @binding(6) var<storage, read_write> bits: array<atomic<u32>>;  // EPILOGUE_GELU_NEURON_PROBE only
 
 override WG: u32 = 256;
 override LANES: u32 = 32;     // power of two, divides WG
-override EPILOGUE: u32 = 0u;
+override EPILOGUE: u32 = EPILOGUE_NONE;
 
 var<workgroup> red: array<f32, WG>;
 
 // #include common
+// #include epilogue
 
 fn rowDot(row: u32, lane: u32, lanes: u32) -> f32 {
   var acc = 0.0;
@@ -45,4 +48,5 @@ fn rowDot(row: u32, lane: u32, lanes: u32) -> f32 {
   return acc;
 }
 
-// #include gemv_rows
+// #include gemv_store
+// #include gemv_entry

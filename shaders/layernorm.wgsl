@@ -9,7 +9,7 @@
 
 struct Params { nEmbd: u32, eps: f32, lastRowOnly: u32, normSlot: u32, diffSlot: u32, probeOn: u32, bitsWord: u32, bitsWords: u32 }
 const NO_SLOT = 0xffffffffu;
-struct Step { pos0: u32, T: u32, rand: f32, writePos: u32 }
+// #include step
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<uniform> s: Step;

@@ -1,14 +1,14 @@
 // Prefill matrix-matrix product: Y[m, yOffset + n] (op)= sum_k X[m, k] * W[n, k] + bias[n],
 // for m < M (M = 0 means "the step's T"), n < N. X is f32 (M, K) row-major; W is f16 pairs (N, kStride).
-// EPILOGUE: 0 plain, 1 GELU (tanh form), 2 residual add (y += ...). Two variants, chosen per adapter
+// EPILOGUE (lib/epilogue.wgsl): plain, GELU (tanh form), residual add (y += ...). Two variants, chosen per adapter
 // by measurement (see src/kernels/matmul.ts):
 //   main      64 x 64 output tile per workgroup of 16 x 16 threads (4 x 4 outputs each), K in steps
 //             of 16 through workgroup memory: the GPU path.
 //   main_row  one thread per (output column n, 8 rows of X), no workgroup memory and no barrier:
 //             the fast path on CPU-emulated adapters, where barriers switch coroutines.
 
-struct Params { M: u32, N: u32, K: u32, kStride8: u32, ldy: u32, yOffset: u32, hasBias: u32, _p: u32 }
-struct Step { pos0: u32, T: u32, rand: f32, writePos: u32 }
+struct Params { M: u32, N: u32, K: u32, kStride8: u32, ldy: u32, yOffset: u32, hasBias: u32, _pad0: u32 }
+// #include step
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<uniform> s: Step;
@@ -18,7 +18,7 @@ struct Step { pos0: u32, T: u32, rand: f32, writePos: u32 }
 @group(0) @binding(5) var<storage, read_write> y: array<f32>;
 @group(0) @binding(6) var<storage, read> xv: array<vec4<f32>>;   // main_row only: x again, read as vec4
 
-override EPILOGUE: u32 = 0u;
+override EPILOGUE: u32 = EPILOGUE_NONE;
 const BM = 64u;
 const BN = 64u;
 const BK = 16u;
@@ -27,8 +27,9 @@ var<workgroup> xs: array<f32, 1024>;   // [BK][BM]
 var<workgroup> ws: array<f32, 1024>;   // [BK][BN]
 
 // #include common
-
-// #include matmul_rows
+// #include epilogue
+// #include matmul_store
+// #include rows8
 
 @compute @workgroup_size(16, 16)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid3: vec3<u32>,
@@ -114,7 +115,7 @@ fn main_row(@builtin(global_invocation_id) gid: vec3<u32>) {
   let base = n * p.kStride8;
   if (p.K % 8u == 0u && m0 + ROWS <= M) {
     // The common case, 8 full rows and K a multiple of 8: vec4 loads of x, 8 rows per weight chunk
-    // (chunkRows8 in matmul_rows.wgsl).
+    // (chunkRows8 in lib/rows8.wgsl).
     let rowStride = p.K / 4u;            // vec4s per row of x
     let chunks = p.K / 8u;
     var acc8 = Rows8(vec4<f32>(0.0), vec4<f32>(0.0));

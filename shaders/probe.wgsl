@@ -1,12 +1,12 @@
 // Neuron probe of a prefill step: which MLP neurons of one layer fired (post-GELU ≥ τ_neuron) at the
 // step's last row (t = T - 1), as a bitset, one thread per 32-neuron word, run after the MLP's c_fc.
 // Decode steps need no such dispatch: their c_fc gemv sets the bits in its epilogue
-// (gemv_rows.wgsl), and head activity comes from attention.wgsl's PROBE variant in both steps.
+// (lib/gemv_store.wgsl), and head activity comes from attention.wgsl's PROBE variant in both steps.
 // The probe buffer is u32 words (floats stored as bits); docs/instrumentation.md has its layout.
 
-struct Params { width: u32, bitsWord: u32, _p0: u32, _p1: u32 }   // width = 4 nEmbd neurons
-struct Step { pos0: u32, T: u32, rand: f32, writePos: u32 }
-struct Thresholds { head: f32, neuron: f32, edge: f32, _p: f32 }
+struct Params { width: u32, bitsWord: u32, _pad0: u32, _pad1: u32 }   // width = 4 nEmbd neurons
+// #include step
+// #include thresholds
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<uniform> s: Step;

@@ -5,7 +5,7 @@
 //           traffic), so the dispatch costs its flops / achieved arithmetic rate.
 // Both write one value per thread so nothing is optimised away.
 
-struct Params { n4: u32, iters: u32, _p0: u32, _p1: u32 }
+struct Params { n4: u32, iters: u32, _pad0: u32, _pad1: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> src: array<vec4<f32>>;

@@ -4,8 +4,8 @@
 // memory proportional to V. Writes result = [id, nTop, (id, logit bits) x nTop] and the id into
 // tokens[writePos] so the next step's embedding reads it without a CPU round trip.
 
-struct Params { V: u32, mode: u32, topK: u32, nTop: u32, temperature: f32, _p0: u32, _p1: u32, _p2: u32 }
-struct Step { pos0: u32, T: u32, rand: f32, writePos: u32 }
+struct Params { V: u32, mode: u32, topK: u32, nTop: u32, temperature: f32, _pad0: u32, _pad1: u32, _pad2: u32 }
+// #include step
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<uniform> s: Step;

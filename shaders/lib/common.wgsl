@@ -1,5 +1,5 @@
-// Helpers shared by the linear kernels, spliced in where a shader says `// #include common`
-// (src/kernels/shaders.ts). WGSL has no includes; this keeps one GELU and one f16 dot product.
+// The linear kernels' arithmetic helpers, kept once: GPT-2's GELU and the f16 x f32 dot product of 8 values.
+// Needs from the including file: nothing.
 
 // GPT-2's tanh-approximated GELU; the argument is clamped so tanh never sees an overflowing input.
 fn gelu(v: f32) -> f32 {

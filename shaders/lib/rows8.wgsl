@@ -1,16 +1,6 @@
-// What the prefill matmuls (matmul.wgsl, bsr_matmul.wgsl) share once each has declared p (hasBias, ldy,
-// yOffset), bias, y, xv (x as vec4) and EPILOGUE: the fused epilogue, and main_row's fast path over 8 full
-// rows. Spliced in by `// #include matmul_rows`.
-
-// y[m, yOffset + n] (op)= acc + bias[n], op by EPILOGUE (0 plain, 1 GELU, 2 residual add).
-fn store(m: u32, n: u32, acc: f32) {
-  var v = acc;
-  if (p.hasBias == 1u) { v += bias[n]; }
-  let o = m * p.ldy + p.yOffset + n;
-  if (EPILOGUE == 1u) { y[o] = gelu(v); }
-  else if (EPILOGUE == 2u) { y[o] = y[o] + v; }
-  else { y[o] = v; }
-}
+// main_row's fast path of the prefill matmuls (matmul.wgsl, bsr_matmul.wgsl) over 8 full rows of x: one
+// f16 weight chunk against 8 rows, the sums in named registers, then 8 stores.
+// Needs from the including file: xv (x as array<vec4<f32>>); and lib matmul_store (store).
 
 // Eight rows' partial sums as two vectors: named registers, where an indexed array of accumulators is
 // spilled to memory by CPU-emulated adapters.

@@ -4,9 +4,8 @@
 // starts to win; src/kernels/crossover.ts holds the measured value the engine uses.
 
 import { BufferPool } from '../gpu/buffers';
-import { PipelineCache } from '../gpu/pipelines';
 import type { GpuContext } from '../gpu/device';
-import { STEP_BYTES, runOnce, type Dispatch, type KernelContext } from '../kernels/kernel';
+import { createKernelContext, runOnce, type Dispatch } from '../kernels/kernel';
 import { uploadMatrix } from '../kernels/packed';
 import { createGemv, type GemvVariant } from '../kernels/gemv';
 import { uploadBsr, createBsrGemv, type BsrBlock } from '../kernels/bsr';
@@ -33,12 +32,7 @@ export interface CrossoverResult {
 export async function measureCrossover(gpu: GpuContext, nEmbd: number, block: BsrBlock, reps = 5): Promise<CrossoverResult> {
   const device = gpu.device;
   const pool = new BufferPool(device);
-  const ctx: KernelContext = {
-    device, pool, pipelines: new PipelineCache(device),
-    step: pool.create('crossover step', STEP_BYTES, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST),
-    zeros: pool.storage('zeros', 64),
-    scratch: pool.storage('scratch', 64),
-  };
+  const ctx = createKernelContext(device, pool, 'crossover');
   const [N, K] = [4 * nEmbd, nEmbd]; // the MLP's c_fc shape
   let seed = 12345;
   const rand = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 4294967296);

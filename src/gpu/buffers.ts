@@ -29,7 +29,8 @@ export class BufferPool {
     return b;
   }
 
-  uniform(label: string, data: ArrayBufferView): GPUBuffer {
+  /** A uniform buffer initialised from data: a view, or the ArrayBuffer a declared layout's pack returns (src/gpu/uniform.ts). */
+  uniform(label: string, data: ArrayBufferView | ArrayBuffer): GPUBuffer {
     const b = this.create(label, data.byteLength, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
     writeView(this.device, b, 0, data);
     return b;
@@ -41,9 +42,9 @@ export class BufferPool {
   }
 }
 
-/** queue.writeBuffer for any view, padding the tail to a multiple of 4 bytes as WebGPU requires. */
-export function writeView(device: GPUDevice, buffer: GPUBuffer, offset: number, data: ArrayBufferView): void {
-  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+/** queue.writeBuffer for any view or ArrayBuffer, padding the tail to a multiple of 4 bytes as WebGPU requires. */
+export function writeView(device: GPUDevice, buffer: GPUBuffer, offset: number, data: ArrayBufferView | ArrayBuffer): void {
+  const bytes = ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data);
   if (bytes.byteLength % 4 === 0) {
     device.queue.writeBuffer(buffer, offset, bytes as Uint8Array<ArrayBuffer>);
   } else {
@@ -51,21 +52,6 @@ export function writeView(device: GPUDevice, buffer: GPUBuffer, offset: number, 
     padded.set(bytes);
     device.queue.writeBuffer(buffer, offset, padded);
   }
-}
-
-/** Little helper to build a uniform block of u32/f32 fields in declaration order (all 4-byte scalars). */
-export function uniformData(fields: Array<['u32' | 'i32' | 'f32', number]>): Uint32Array {
-  const n = Math.max(4, Math.ceil(fields.length / 4) * 4);
-  const buf = new ArrayBuffer(n * 4);
-  const u = new Uint32Array(buf);
-  const i = new Int32Array(buf);
-  const f = new Float32Array(buf);
-  fields.forEach(([t, v], k) => {
-    if (t === 'u32') u[k] = v >>> 0;
-    else if (t === 'i32') i[k] = v | 0;
-    else f[k] = v;
-  });
-  return u;
 }
 
 /** Copies a GPU buffer range back to the CPU (tests and debug paths only: creates a staging buffer). */

@@ -27,7 +27,6 @@ export interface GpuContext {
   device: GPUDevice;
   adapter: GPUAdapter;
   hasTimestamps: boolean;
-  hasSubgroups: boolean;
   /** Vendor / architecture / description of the adapter, for reports. */
   adapterDescription: string;
   adapterInfo: { vendor: string; architecture: string; device: string; description: string };
@@ -54,7 +53,7 @@ export async function acquireGpu(gpu?: GPU, opts: AcquireOptions = {}): Promise<
     throw new NoWebGPUError('no-adapter', String(e));
   }
   if (!adapter) throw new NoWebGPUError('no-adapter');
-  const wanted: GPUFeatureName[] = ['timestamp-query', 'subgroups' as GPUFeatureName];
+  const wanted: GPUFeatureName[] = ['timestamp-query'];
   const requiredFeatures = wanted.filter((f) => adapter!.features.has(f));
   const requiredLimits: Record<string, number> = {};
   if (opts.maxLimits ?? true) {
@@ -93,7 +92,6 @@ export async function acquireGpu(gpu?: GPU, opts: AcquireOptions = {}): Promise<
     device,
     adapter,
     hasTimestamps: device.features.has('timestamp-query'),
-    hasSubgroups: device.features.has('subgroups' as GPUFeatureName),
     adapterDescription:
       [adapterInfo.vendor, adapterInfo.architecture, adapterInfo.device, adapterInfo.description].filter(Boolean).join(' / ') ||
       'unknown adapter',

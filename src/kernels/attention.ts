@@ -1,6 +1,21 @@
 // Causal multi-head attention over the KV cache (shaders/attention.wgsl) and its CPU reference.
 
-import { makeBindGroup, type Dispatch, type KernelContext } from './kernel';
+import { defineUniform, shaderUniforms } from '../gpu/uniform';
+import { makeBindGroup, stepUniform, type Dispatch, type KernelContext } from './kernel';
+
+/** shaders/attention.wgsl's Params. */
+export const attentionParams = defineUniform('Params', [
+  { name: 'nHead', type: 'u32' },
+  { name: 'headDim', type: 'u32' },
+  { name: 'nEmbd', type: 'u32' },
+  { name: 'nCtx', type: 'u32' },
+  { name: 'scale', type: 'f32' }, // 1 / sqrt(headDim)
+  { name: 'xNormWord', type: 'u32' }, // PROBE: probe word holding ‖x_l‖₂
+  { name: 'headWord', type: 'u32' }, // PROBE: probe word of head 0's activity
+  { name: '_pad0', type: 'u32' },
+]);
+
+export const ATTENTION_SHADER = shaderUniforms('attention', { 0: attentionParams, 1: stepUniform });
 
 const WG = 64;
 
@@ -24,11 +39,16 @@ export function createAttention(
   if (need > limit) {
     throw new Error(`${o.label}: context ${o.nCtx} needs ${need} bytes of workgroup memory; this adapter allows ${limit}`);
   }
-  const pipeline = ctx.pipelines.get('attention', { WG, MAX_CTX: o.nCtx, MAX_HEAD_DIM: maxHeadDim, PROBE: o.probe ? 1 : 0 });
-  const u = new Uint32Array(8);
-  u.set([o.nHead, o.headDim, o.nHead * o.headDim, o.nCtx, 0, o.probe?.xNormWord ?? 0, o.probe?.headWord ?? 0]);
-  new Float32Array(u.buffer)[4] = 1 / Math.sqrt(o.headDim);
-  const params = ctx.pool.uniform(`${o.label} params`, u);
+  const pipeline = ctx.pipelines.get(ATTENTION_SHADER.shader, { WG, MAX_CTX: o.nCtx, MAX_HEAD_DIM: maxHeadDim, PROBE: o.probe ? 1 : 0 });
+  const params = ctx.pool.uniform(`${o.label} params`, attentionParams.pack({
+    nHead: o.nHead,
+    headDim: o.headDim,
+    nEmbd: o.nHead * o.headDim,
+    nCtx: o.nCtx,
+    scale: 1 / Math.sqrt(o.headDim),
+    xNormWord: o.probe?.xNormWord ?? 0,
+    headWord: o.probe?.headWord ?? 0,
+  }));
   return {
     label: o.label,
     pipeline,

@@ -4,10 +4,38 @@
 
 import { packF16Pairs } from '../shared/f16';
 import type { BufferPool } from '../gpu/buffers';
-import { makeBindGroup, grid1d, ceilDiv, type Dispatch, type KernelContext } from './kernel';
+import { defineUniform, shaderUniforms } from '../gpu/uniform';
+import { makeBindGroup, grid1d, ceilDiv, stepUniform, thresholdsUniform, type Dispatch, type KernelContext } from './kernel';
 import { EPILOGUE_CODE, gemvEpilogueCode, type Epilogue, type NeuronProbe } from './gelu';
 import { gemvLanes, neuronBindings, GEMV_WG, GEMV_ROW_WG, type GemvVariant } from './gemv';
 import type { MatmulVariant } from './matmul';
+
+/** shaders/bsr_gemv.wgsl's Params. */
+export const bsrGemvParams = defineUniform('Params', [
+  { name: 'N', type: 'u32' },
+  { name: 'K', type: 'u32' },
+  { name: 'yOffset', type: 'u32' },
+  { name: 'hasBias', type: 'u32' },
+  { name: 'bitsWord', type: 'u32' }, // the neuron probe's first bitset word
+  { name: '_pad0', type: 'u32' },
+  { name: '_pad1', type: 'u32' },
+  { name: '_pad2', type: 'u32' },
+]);
+
+/** shaders/bsr_matmul.wgsl's Params. */
+export const bsrMatmulParams = defineUniform('Params', [
+  { name: 'M', type: 'u32' }, // rows of x; 0: the step's T
+  { name: 'N', type: 'u32' },
+  { name: 'K', type: 'u32' },
+  { name: 'ldy', type: 'u32' },
+  { name: 'yOffset', type: 'u32' },
+  { name: 'hasBias', type: 'u32' },
+  { name: '_pad0', type: 'u32' },
+  { name: '_pad1', type: 'u32' },
+]);
+
+export const BSR_GEMV_SHADER = shaderUniforms('bsr_gemv', { 0: bsrGemvParams, 7: thresholdsUniform });
+export const BSR_MATMUL_SHADER = shaderUniforms('bsr_matmul', { 0: bsrMatmulParams, 1: stepUniform });
 
 export const BSR_BLOCKS = [16, 32, 64] as const;
 export type BsrBlock = (typeof BSR_BLOCKS)[number];
@@ -102,9 +130,12 @@ export function createBsrGemv(
   const lanes = Math.min(gemvLanes(o.w.cols), 32);
   const common = { EPILOGUE: gemvEpilogueCode(o.label, o.epilogue, o.neurons), BLOCK: o.w.block };
   const pipeline = variant === 'coop'
-    ? ctx.pipelines.get('bsr_gemv', { ...common, WG: GEMV_WG, LANES: lanes })
-    : ctx.pipelines.get('bsr_gemv', { ...common, WG: GEMV_ROW_WG }, 'main_row');
-  const params = ctx.pool.uniform(`${o.label} params`, new Uint32Array([o.w.rows, o.w.cols, o.yOffset ?? 0, o.bias ? 1 : 0, o.neurons?.word ?? 0, 0, 0, 0]));
+    ? ctx.pipelines.get(BSR_GEMV_SHADER.shader, { ...common, WG: GEMV_WG, LANES: lanes })
+    : ctx.pipelines.get(BSR_GEMV_SHADER.shader, { ...common, WG: GEMV_ROW_WG }, 'main_row');
+  const params = ctx.pool.uniform(
+    `${o.label} params`,
+    bsrGemvParams.pack({ N: o.w.rows, K: o.w.cols, yOffset: o.yOffset ?? 0, hasBias: o.bias ? 1 : 0, bitsWord: o.neurons?.word ?? 0 }),
+  );
   const wgCount = variant === 'coop' ? ceilDiv(o.w.rows, GEMV_WG / lanes) : ceilDiv(o.w.rows, GEMV_ROW_WG);
   return {
     label: `${o.label} [bsr ${variant}]`,
@@ -119,10 +150,10 @@ export function createBsrMatmul(
   o: { label: string; x: GPUBuffer; w: GpuBsrMatrix; M?: number; bias?: GPUBuffer; y: GPUBuffer; ldy?: number; yOffset?: number; epilogue: Epilogue; variant?: MatmulVariant },
 ): Dispatch {
   const variant = o.variant ?? 'tiled';
-  const pipeline = ctx.pipelines.get('bsr_matmul', { EPILOGUE: EPILOGUE_CODE[o.epilogue], BLOCK: o.w.block }, variant === 'tiled' ? 'main' : 'main_row');
+  const pipeline = ctx.pipelines.get(BSR_MATMUL_SHADER.shader, { EPILOGUE: EPILOGUE_CODE[o.epilogue], BLOCK: o.w.block }, variant === 'tiled' ? 'main' : 'main_row');
   const params = ctx.pool.uniform(
     `${o.label} params`,
-    new Uint32Array([o.M ?? 0, o.w.rows, o.w.cols, o.ldy ?? o.w.rows, o.yOffset ?? 0, o.bias ? 1 : 0, 0, 0]),
+    bsrMatmulParams.pack({ M: o.M ?? 0, N: o.w.rows, K: o.w.cols, ldy: o.ldy ?? o.w.rows, yOffset: o.yOffset ?? 0, hasBias: o.bias ? 1 : 0 }),
   );
   const nRowBlocks = Math.ceil(o.w.rows / o.w.block);
   return {

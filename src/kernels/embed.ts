@@ -1,7 +1,18 @@
 // Token + position embedding (shaders/embed.wgsl) and its CPU reference.
 
-import { makeBindGroup, ceilDiv, type Dispatch, type KernelContext } from './kernel';
+import { defineUniform, shaderUniforms } from '../gpu/uniform';
+import { makeBindGroup, ceilDiv, stepUniform, type Dispatch, type KernelContext } from './kernel';
 import type { PackedMatrix, RowChunk } from './packed';
+
+/** shaders/embed.wgsl's Params. */
+export const embedParams = defineUniform('Params', [
+  { name: 'nEmbd', type: 'u32' },
+  { name: 'rowStride2', type: 'u32' }, // u32 words (f16 pairs) per wte / wpe row
+  { name: 'rowStart', type: 'u32' }, // first vocab row held by this chunk
+  { name: 'rowCount', type: 'u32' },
+]);
+
+export const EMBED_SHADER = shaderUniforms('embed', { 0: embedParams, 1: stepUniform });
 
 const WG = 64;
 
@@ -12,11 +23,11 @@ export function createEmbed(
 ): Dispatch[] {
   if (o.wte.cols !== o.wpe.cols) throw new Error(`embed: wte has ${o.wte.cols} columns, wpe ${o.wpe.cols}`);
   const nEmbd = o.wte.cols;
-  const pipeline = ctx.pipelines.get('embed', { WG });
+  const pipeline = ctx.pipelines.get(EMBED_SHADER.shader, { WG });
   return o.wteChunks.map((c, i) => {
     const params = ctx.pool.uniform(
       `embed[${i}] params`,
-      new Uint32Array([nEmbd, o.wte.kStride / 2, c.rowStart, c.rowCount]),
+      embedParams.pack({ nEmbd, rowStride2: o.wte.kStride / 2, rowStart: c.rowStart, rowCount: c.rowCount }),
     );
     return {
       label: `embed[${i}]`,

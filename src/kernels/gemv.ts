@@ -1,8 +1,23 @@
 // Decode matrix-vector product with fused bias and GELU / residual epilogues (shaders/gemv.wgsl).
 // CPU reference: linearRef in ./linear.
 
-import { makeBindGroup, grid1d, ceilDiv, type Binding, type Dispatch, type KernelContext } from './kernel';
+import { defineUniform, shaderUniforms } from '../gpu/uniform';
+import { makeBindGroup, grid1d, ceilDiv, thresholdsUniform, type Binding, type Dispatch, type KernelContext } from './kernel';
 import { gemvEpilogueCode, type Epilogue, type NeuronProbe } from './gelu';
+
+/** shaders/gemv.wgsl's Params. */
+export const gemvParams = defineUniform('Params', [
+  { name: 'N', type: 'u32' },
+  { name: 'K', type: 'u32' },
+  { name: 'kStride8', type: 'u32' }, // vec4<u32> chunks (8 halves) per weight row
+  { name: 'yOffset', type: 'u32' },
+  { name: 'hasBias', type: 'u32' },
+  { name: 'bitsWord', type: 'u32' }, // the neuron probe's first bitset word
+  { name: '_pad0', type: 'u32' },
+  { name: '_pad1', type: 'u32' },
+]);
+
+export const GEMV_SHADER = shaderUniforms('gemv', { 0: gemvParams, 5: thresholdsUniform });
 
 export const GEMV_WG = 256;
 /** Workgroup size of the one-thread-per-row variant. */
@@ -10,7 +25,6 @@ export const GEMV_ROW_WG = 64;
 
 /** 'coop': LANES threads per row with a workgroup reduction (GPUs); 'row': a thread per row, no barrier (CPU emulation). */
 export type GemvVariant = 'coop' | 'row';
-export const GEMV_VARIANTS: readonly GemvVariant[] = ['coop', 'row'];
 
 /** Threads per row: enough to cover the row's vec4<u32> chunks once, between 4 and 32 (a power of two). */
 export function gemvLanes(K: number): number {
@@ -44,11 +58,11 @@ export function createGemv(
   const lanes = gemvLanes(o.K);
   const EPILOGUE = gemvEpilogueCode(o.label, o.epilogue, o.neurons);
   const pipeline = variant === 'coop'
-    ? ctx.pipelines.get('gemv', { WG: GEMV_WG, LANES: lanes, EPILOGUE })
-    : ctx.pipelines.get('gemv', { WG: GEMV_ROW_WG, EPILOGUE }, 'main_row');
+    ? ctx.pipelines.get(GEMV_SHADER.shader, { WG: GEMV_WG, LANES: lanes, EPILOGUE })
+    : ctx.pipelines.get(GEMV_SHADER.shader, { WG: GEMV_ROW_WG, EPILOGUE }, 'main_row');
   const params = ctx.pool.uniform(
     `${o.label} params`,
-    new Uint32Array([o.N, o.K, o.kStride / 8, o.yOffset ?? 0, o.bias ? 1 : 0, o.neurons?.word ?? 0, 0, 0]),
+    gemvParams.pack({ N: o.N, K: o.K, kStride8: o.kStride / 8, yOffset: o.yOffset ?? 0, hasBias: o.bias ? 1 : 0, bitsWord: o.neurons?.word ?? 0 }),
   );
   const wgCount = variant === 'coop' ? ceilDiv(o.N, GEMV_WG / lanes) : ceilDiv(o.N, GEMV_ROW_WG);
   return {
@@ -59,7 +73,7 @@ export function createGemv(
   };
 }
 
-/** The neuron probe's two bindings; without a probe, placeholders the kernel never touches. */
+/** The neuron probe's two bindings (thresholds, bits); without a probe, placeholders of the same kinds that the kernel never touches. */
 export function neuronBindings(ctx: KernelContext, neurons?: NeuronProbe): Binding[] {
-  return neurons ? [neurons.thresholds, neurons.bits] : [ctx.step, ctx.scratch];
+  return neurons ? [neurons.thresholds, neurons.bits] : [ctx.thresholds, ctx.scratch];
 }

@@ -1,19 +1,52 @@
 // What every kernel module shares: the context kernels are built in, the Dispatch record the engine
-// encodes per token, and the per-step uniform (position, rows, random number) all kernels read.
+// encodes per token, and the uniforms several shaders bind (the per-step uniform all step-dependent kernels
+// read, and the instrumentation's thresholds), each declared once (src/gpu/uniform.ts; WGSL in shaders/lib/).
 
 import type { BufferPool } from '../gpu/buffers';
-import type { PipelineCache } from '../gpu/pipelines';
+import { PipelineCache } from '../gpu/pipelines';
+import { defineUniform, type UniformValuesOf } from '../gpu/uniform';
+
+/** shaders/lib/step.wgsl's Step: rewritten before each step (writeStep). */
+export const stepUniform = defineUniform('Step', [
+  { name: 'pos0', type: 'u32' }, // position of the first row of this step in the context
+  { name: 'T', type: 'u32' }, // rows (tokens) processed by this step: prompt length in prefill, 1 in decode
+  { name: 'rand', type: 'f32' }, // uniform random number in [0, 1) for the sampler
+  { name: 'writePos', type: 'u32' }, // where the sampler stores the chosen token id in the tokens buffer
+]);
+
+/** shaders/lib/thresholds.wgsl's Thresholds: the firing thresholds the probed kernels compare against. */
+export const thresholdsUniform = defineUniform('Thresholds', [
+  { name: 'head', type: 'f32' },
+  { name: 'neuron', type: 'f32' },
+  { name: 'edge', type: 'f32' },
+  { name: '_pad0', type: 'f32' },
+]);
 
 export interface KernelContext {
   device: GPUDevice;
   pipelines: PipelineCache;
   pool: BufferPool;
-  /** The per-step uniform: { pos0: u32, T: u32, rand: f32, writePos: u32 }, rewritten before each step. */
+  /** The per-step uniform (stepUniform), rewritten before each step. */
   step: GPUBuffer;
   /** A small zero-filled storage buffer bound where a kernel has no bias. */
   zeros: GPUBuffer;
   /** A second small storage buffer for unused writable bindings (writable bindings must not alias). */
   scratch: GPUBuffer;
+  /** A Thresholds uniform (all zero) bound where a kernel has no neuron probe; the kernel never reads it then. */
+  thresholds: GPUBuffer;
+}
+
+/** A context with its own step uniform and placeholder buffers, all from `pool`. */
+export function createKernelContext(device: GPUDevice, pool: BufferPool, label: string): KernelContext {
+  return {
+    device,
+    pool,
+    pipelines: new PipelineCache(device),
+    step: pool.create(`${label}.step`, STEP_BYTES, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST),
+    zeros: pool.storage(`${label}.zeros`, 64),
+    scratch: pool.storage(`${label}.scratch`, 64),
+    thresholds: pool.uniform(`${label}.thresholds (placeholder)`, thresholdsUniform.pack({ head: 0, neuron: 0, edge: 0 })),
+  };
 }
 
 /** One compute dispatch, fully built at load: per step only its grid (a function of T) is computed. */
@@ -24,29 +57,16 @@ export interface Dispatch {
   grid: (T: number) => [number, number, number];
 }
 
-export const STEP_BYTES = 16;
+export const STEP_BYTES = stepUniform.bytes;
 
-export interface StepParams {
-  /** Position of the first row of this step in the context. */
-  pos0: number;
-  /** Rows (tokens) processed by this step: prompt length in prefill, 1 in decode. */
-  T: number;
-  /** Uniform random number in [0, 1) for the sampler. */
-  rand: number;
-  /** Where the sampler stores the chosen token id in the tokens buffer. */
-  writePos: number;
-}
+/** One step's Step values (fields as stepUniform declares them). */
+export type StepParams = UniformValuesOf<typeof stepUniform>;
 
+// Reused by every writeStep: a token's uniform write allocates nothing.
 const stepScratch = new ArrayBuffer(STEP_BYTES);
-const stepU32 = new Uint32Array(stepScratch);
-const stepF32 = new Float32Array(stepScratch);
 
 export function writeStep(device: GPUDevice, step: GPUBuffer, s: StepParams): void {
-  stepU32[0] = s.pos0;
-  stepU32[1] = s.T;
-  stepF32[2] = s.rand;
-  stepU32[3] = s.writePos;
-  device.queue.writeBuffer(step, 0, stepScratch);
+  device.queue.writeBuffer(step, 0, stepUniform.pack(s, stepScratch));
 }
 
 export type Binding = GPUBuffer | GPUBufferBinding;

@@ -1,6 +1,21 @@
 // LayerNorm over rows (shaders/layernorm.wgsl) and its CPU reference.
 
-import { makeBindGroup, type Dispatch, type KernelContext } from './kernel';
+import { defineUniform, shaderUniforms } from '../gpu/uniform';
+import { makeBindGroup, stepUniform, type Dispatch, type KernelContext } from './kernel';
+
+/** shaders/layernorm.wgsl's Params. */
+export const layerNormParams = defineUniform('Params', [
+  { name: 'nEmbd', type: 'u32' },
+  { name: 'eps', type: 'f32' },
+  { name: 'lastRowOnly', type: 'u32' },
+  { name: 'normSlot', type: 'u32' }, // probe word for ‖x‖₂, or NO_SLOT
+  { name: 'diffSlot', type: 'u32' }, // probe word for ‖x - prev‖₂, or NO_SLOT
+  { name: 'probeOn', type: 'u32' },
+  { name: 'bitsWord', type: 'u32' }, // first word of the neuron bitset to clear
+  { name: 'bitsWords', type: 'u32' },
+]);
+
+export const LAYERNORM_SHADER = shaderUniforms('layernorm', { 0: layerNormParams, 1: stepUniform });
 
 const WG = 64;
 
@@ -12,18 +27,18 @@ export function createLayerNorm(
     probe?: { buffer: GPUBuffer; prev: GPUBuffer; normSlot: number; diffSlot: number; clearBits?: { word: number; words: number } };
   },
 ): Dispatch {
-  const pipeline = ctx.pipelines.get('layernorm', { WG });
+  const pipeline = ctx.pipelines.get(LAYERNORM_SHADER.shader, { WG });
   const NO_SLOT = 0xffffffff;
-  const u = new Uint32Array(8);
-  u[0] = o.nEmbd;
-  new Float32Array(u.buffer)[1] = o.eps;
-  u[2] = o.lastRowOnly ? 1 : 0;
-  u[3] = o.probe?.normSlot ?? NO_SLOT;
-  u[4] = o.probe?.diffSlot ?? NO_SLOT;
-  u[5] = o.probe ? 1 : 0;
-  u[6] = o.probe?.clearBits?.word ?? 0;
-  u[7] = o.probe?.clearBits?.words ?? 0;
-  const params = ctx.pool.uniform(`${o.label} params`, u);
+  const params = ctx.pool.uniform(`${o.label} params`, layerNormParams.pack({
+    nEmbd: o.nEmbd,
+    eps: o.eps,
+    lastRowOnly: o.lastRowOnly ? 1 : 0,
+    normSlot: o.probe?.normSlot ?? NO_SLOT,
+    diffSlot: o.probe?.diffSlot ?? NO_SLOT,
+    probeOn: o.probe ? 1 : 0,
+    bitsWord: o.probe?.clearBits?.word ?? 0,
+    bitsWords: o.probe?.clearBits?.words ?? 0,
+  }));
   // Without probes the probe bindings still need buffers: the shared zeros buffer is never written then.
   const probe = o.probe?.buffer ?? ctx.zeros;
   const prev = o.probe?.prev ?? ctx.scratch;

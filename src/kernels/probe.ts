@@ -1,11 +1,22 @@
 // Instrumentation kernels' host side: the probe buffer's layout, the per-head Gram matrices
 // G_h = W_O^h W_O^hᵀ made once at load (read by attention.wgsl's PROBE variant), the prefill neuron
-// probe (shaders/probe.wgsl; decode sets the bits in c_fc's epilogue, gemv_rows.wgsl), and turning
+// probe (shaders/probe.wgsl; decode sets the bits in c_fc's epilogue, lib/gemv_store.wgsl), and turning
 // one step's readback into StepProbes. The metrics' CPU reference is src/probes/.
 
 import { neuronFractions, type ProbeShape, type StepProbes } from '../shared/probes';
 import { roundToF16 } from '../shared/f16';
-import { makeBindGroup, type Dispatch, type KernelContext } from './kernel';
+import { defineUniform, shaderUniforms } from '../gpu/uniform';
+import { makeBindGroup, stepUniform, thresholdsUniform, type Dispatch, type KernelContext } from './kernel';
+
+/** shaders/probe.wgsl's Params. */
+export const probeParams = defineUniform('Params', [
+  { name: 'width', type: 'u32' }, // neurons per layer (4 nEmbd)
+  { name: 'bitsWord', type: 'u32' }, // this layer's first bitset word
+  { name: '_pad0', type: 'u32' },
+  { name: '_pad1', type: 'u32' },
+]);
+
+export const PROBE_SHADER = shaderUniforms('probe', { 0: probeParams, 1: stepUniform, 2: thresholdsUniform });
 
 /** Word offsets in the probe buffer (u32 words; floats stored as their bits). */
 export interface ProbeLayout {
@@ -69,10 +80,11 @@ export function headGram(attnProjW: Float32Array, nHead: number, headDim: number
   return g;
 }
 
-export const THRESHOLD_BYTES = 16;
+export const THRESHOLD_BYTES = thresholdsUniform.bytes;
 
+/** The Thresholds uniform's bytes (thresholdsUniform) for these thresholds. */
 export function thresholdData(t: { head: number; neuron: number; edge: number }): Float32Array {
-  return new Float32Array([t.head, t.neuron, t.edge, 0]);
+  return new Float32Array(thresholdsUniform.pack({ head: t.head, neuron: t.neuron, edge: t.edge }));
 }
 
 /** Prefill's neuron probe of one layer: a thread per bitset word of row T-1. */
@@ -82,8 +94,8 @@ export function createNeuronProbe(
 ): Dispatch {
   const { cfg, layout: l } = o;
   const WG = 64;
-  const pipeline = ctx.pipelines.get('probe', { WG });
-  const params = ctx.pool.uniform(`${o.label} params`, new Uint32Array([4 * cfg.nEmbd, l.bits + o.layer * l.words, 0, 0]));
+  const pipeline = ctx.pipelines.get(PROBE_SHADER.shader, { WG });
+  const params = ctx.pool.uniform(`${o.label} params`, probeParams.pack({ width: 4 * cfg.nEmbd, bitsWord: l.bits + o.layer * l.words }));
   return {
     label: o.label,
     pipeline,

@@ -2,9 +2,19 @@
 // benchmarks compute the decode floor in ms/token, with the kernels' CPU references.
 
 import { BufferPool } from '../gpu/buffers';
-import { PipelineCache } from '../gpu/pipelines';
+import { defineUniform, shaderUniforms } from '../gpu/uniform';
 import { profileDispatches } from './timing';
-import { makeBindGroup, STEP_BYTES, type Dispatch, type KernelContext } from './kernel';
+import { createKernelContext, makeBindGroup, type Dispatch, type KernelContext } from './kernel';
+
+/** shaders/roofline.wgsl's Params (shared by both entry points; each reads one field). */
+export const rooflineParams = defineUniform('Params', [
+  { name: 'n4', type: 'u32' }, // stream: vec4s to read
+  { name: 'iters', type: 'u32' }, // fma_peak: FMA steps per thread
+  { name: '_pad0', type: 'u32' },
+  { name: '_pad1', type: 'u32' },
+]);
+
+export const ROOFLINE_SHADER = shaderUniforms('roofline', { 0: rooflineParams });
 
 const WG = 256;
 /** FMA steps per thread of the arithmetic kernel; 4 vec4 chains, 2 flops per lane per FMA. */
@@ -22,10 +32,10 @@ export interface StreamKernel {
 export function createStream(ctx: KernelContext, o: { values: Float32Array; threads: number }): StreamKernel {
   if (o.values.length % 4 !== 0) throw new Error(`roofline stream: ${o.values.length} values is not a multiple of 4`);
   if (o.threads % WG !== 0) throw new Error(`roofline stream: threads ${o.threads} must be a multiple of ${WG}`);
-  const pipeline = ctx.pipelines.get('roofline', { WG }, 'stream');
+  const pipeline = ctx.pipelines.get(ROOFLINE_SHADER.shader, { WG }, 'stream');
   const src = ctx.pool.upload('roofline stream source', o.values);
   const out = ctx.pool.storage('roofline stream out (threads)', o.threads * 4);
-  const params = ctx.pool.uniform('roofline stream params', new Uint32Array([o.values.length / 4, 0, 0, 0]));
+  const params = ctx.pool.uniform('roofline stream params', rooflineParams.pack({ n4: o.values.length / 4, iters: 0 }));
   return {
     dispatch: { label: 'roofline stream', pipeline, bindGroup: makeBindGroup(ctx.device, pipeline, 'roofline stream', [params, src, out]), grid: () => [o.threads / WG, 1, 1] },
     bytes: o.values.byteLength,
@@ -55,9 +65,9 @@ export interface FmaKernel {
 
 export function createFma(ctx: KernelContext, o: { threads: number; iters: number }): FmaKernel {
   if (o.threads % WG !== 0) throw new Error(`roofline fma: threads ${o.threads} must be a multiple of ${WG}`);
-  const pipeline = ctx.pipelines.get('roofline', { WG }, 'fma_peak');
+  const pipeline = ctx.pipelines.get(ROOFLINE_SHADER.shader, { WG }, 'fma_peak');
   const out = ctx.pool.storage('roofline fma out (threads)', o.threads * 4);
-  const params = ctx.pool.uniform('roofline fma params', new Uint32Array([0, o.iters, 0, 0]));
+  const params = ctx.pool.uniform('roofline fma params', rooflineParams.pack({ n4: 0, iters: o.iters }));
   return {
     // The stream's source binding is unused by this entry point: the auto layout leaves it out.
     dispatch: { label: 'roofline fma', pipeline, bindGroup: ctx.device.createBindGroup({ label: 'roofline fma', layout: pipeline.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: params } }, { binding: 2, resource: { buffer: out } }] }), grid: () => [o.threads / WG, 1, 1] },
@@ -99,12 +109,7 @@ export async function measureRoofline(
 ): Promise<Roofline> {
   const pool = new BufferPool(device);
   try {
-    const ctx: KernelContext = {
-      device, pool, pipelines: new PipelineCache(device),
-      step: pool.create('roofline step', STEP_BYTES, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST),
-      zeros: pool.storage('roofline zeros', 64), scratch: pool.storage('roofline scratch', 64),
-    };
-    return await timeRoofline(ctx, o);
+    return await timeRoofline(createKernelContext(device, pool, 'roofline'), o);
   } finally {
     pool.destroy();
   }

@@ -1,11 +1,26 @@
 // Next-token choice on the GPU (shaders/sample.wgsl): greedy, or temperature + top-k; also reports the
 // top-n (id, logit) pairs when asked. CPU reference beside it.
 
-import { makeBindGroup, type Dispatch, type KernelContext } from './kernel';
+import { defineUniform, shaderUniforms } from '../gpu/uniform';
+import { makeBindGroup, stepUniform, type Dispatch, type KernelContext } from './kernel';
 
 export const MAX_TOP = 64;
 /** u32 words of the sampler's result: [id, nTop, (id, logitBits) x MAX_TOP]. */
 export const SAMPLE_RESULT_WORDS = 2 + 2 * MAX_TOP;
+
+/** shaders/sample.wgsl's Params. */
+export const sampleParams = defineUniform('Params', [
+  { name: 'V', type: 'u32' },
+  { name: 'mode', type: 'u32' }, // 0 greedy, 1 temperature + top-k
+  { name: 'topK', type: 'u32' },
+  { name: 'nTop', type: 'u32' },
+  { name: 'temperature', type: 'f32' },
+  { name: '_pad0', type: 'u32' },
+  { name: '_pad1', type: 'u32' },
+  { name: '_pad2', type: 'u32' },
+]);
+
+export const SAMPLE_SHADER = shaderUniforms('sample', { 0: sampleParams, 1: stepUniform });
 
 export interface SamplerSettings {
   greedy: boolean;
@@ -15,21 +30,22 @@ export interface SamplerSettings {
   nTop: number;
 }
 
+/** The sampler's uniform (sampleParams) for these settings; the engine rewrites it per generation. */
 export function samplerParams(vocab: number, s: SamplerSettings): Uint32Array {
-  const u = new Uint32Array(8);
-  u[0] = vocab;
-  u[1] = s.greedy ? 0 : 1;
-  u[2] = s.greedy ? 1 : Math.max(1, Math.min(MAX_TOP, s.topK));
-  u[3] = Math.max(0, Math.min(MAX_TOP, s.nTop));
-  new Float32Array(u.buffer)[4] = s.temperature > 0 ? s.temperature : 1;
-  return u;
+  return new Uint32Array(sampleParams.pack({
+    V: vocab,
+    mode: s.greedy ? 0 : 1,
+    topK: s.greedy ? 1 : Math.max(1, Math.min(MAX_TOP, s.topK)),
+    nTop: Math.max(0, Math.min(MAX_TOP, s.nTop)),
+    temperature: s.temperature > 0 ? s.temperature : 1,
+  }));
 }
 
 export function createSample(
   ctx: KernelContext,
   o: { label: string; vocab: number; logits: GPUBuffer; result: GPUBuffer; tokens: GPUBuffer; params: GPUBuffer },
 ): Dispatch {
-  const pipeline = ctx.pipelines.get('sample', { WG: 256 });
+  const pipeline = ctx.pipelines.get(SAMPLE_SHADER.shader, { WG: 256 });
   return {
     label: o.label,
     pipeline,

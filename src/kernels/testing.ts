@@ -4,8 +4,7 @@
 import { acquireNodeGpu } from '../gpu/node';
 import { withErrorScopes, type GpuContext } from '../gpu/device';
 import { BufferPool, readBuffer } from '../gpu/buffers';
-import { PipelineCache } from '../gpu/pipelines';
-import { STEP_BYTES, type KernelContext } from './kernel';
+import { createKernelContext, type KernelContext } from './kernel';
 import { mulberry32 } from '../shared/random';
 
 let shared: Promise<GpuContext> | null = null;
@@ -17,17 +16,7 @@ export function testGpu(): Promise<GpuContext> {
 
 export async function testKernelContext(): Promise<KernelContext & { gpu: GpuContext }> {
   const gpu = await testGpu();
-  const device = gpu.device;
-  const pool = new BufferPool(device);
-  return {
-    gpu,
-    device,
-    pool,
-    pipelines: new PipelineCache(device),
-    step: pool.create('test step', STEP_BYTES, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST),
-    zeros: pool.storage('test zeros', 64),
-    scratch: pool.storage('test scratch', 64),
-  };
+  return { gpu, ...createKernelContext(gpu.device, new BufferPool(gpu.device), 'test') };
 }
 
 /** Runs fn in error scopes; fails on any validation/OOM error and on any uncaptured error during it. */

@@ -8,13 +8,13 @@
 
 import type { GpuContext } from '../gpu/device';
 import { BufferPool, writeView } from '../gpu/buffers';
-import { PipelineCache } from '../gpu/pipelines';
 import type { GPT2Config } from './config';
 import type { Gpt2Weights } from './checkpoint';
 import type { Engine, GenerateOptions, GenerationSummary, HeadProducts, StepResult, StopReason } from './engineApi';
 import { headGram, parseProbes, probeLayout, thresholdData, type ProbeLayout } from '../kernels/probe';
 import { DEFAULT_THRESHOLDS } from '../shared/probes';
-import { encodeDispatches, makeBindGroup, writeStep, STEP_BYTES, type Dispatch, type KernelContext, type StepParams } from '../kernels/kernel';
+import { createKernelContext, encodeDispatches, makeBindGroup, writeStep, type Dispatch, type KernelContext, type StepParams } from '../kernels/kernel';
+import { blocknormParams, BLOCKNORM_SHADER } from '../kernels/blocknorm';
 import { roundToF16 } from '../shared/f16';
 import { mulberry32 } from '../shared/random';
 import { uploadMatrix, rowChunks } from '../kernels/packed';
@@ -268,12 +268,7 @@ export class Gpt2Engine implements Engine {
     const label = opts.label ?? 'gpt2';
     const { device } = gpu;
     const pool = new BufferPool(device);
-    const ctx: KernelContext = {
-      device, pipelines: new PipelineCache(device), pool,
-      step: pool.create(`${label}.step`, STEP_BYTES, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST),
-      zeros: pool.storage(`${label}.zeros`, 64),
-      scratch: pool.storage(`${label}.scratch`, 64),
-    };
+    const ctx = createKernelContext(device, pool, label);
     const weights = uploadWeights(pool, device, w, label, opts);
     const layout = probeLayout(config);
     const bufs = {
@@ -472,11 +467,11 @@ export class Gpt2Engine implements Engine {
     const y = tmp.storage('composition W_O(l1) W_QKV(l2) (nEmbd, 3 nEmbd)', D * 3 * D * 4);
     // c_proj rows of every layer but the last: (nEmbd in, nEmbd out).
     const wO = this.p.wO.map((a, l) => (l < L - 1 ? tmp.upload(`composition W_O(${l})`, a) : null));
-    const blockPipeline = ctx.pipelines.get('blocknorm', { WG: 64 });
+    const blockPipeline = ctx.pipelines.get(BLOCKNORM_SHADER.shader, { WG: 64 });
     const list: Dispatch[] = [];
     pairs.forEach(([l1, l2], i) => {
       list.push(linearDispatch(ctx, 'matmul', { label: `composition ${l1}->${l2}`, w: this.p.weights.layers[l2].attnW, x: wO[l1]!, y, epilogue: 'none', M: D }, { ...this.variants, matmul: 'tiled' }));
-      const params = tmp.uniform(`blocknorm ${l1}->${l2}`, new Uint32Array([H, hd, D, i * H * 3 * H]));
+      const params = tmp.uniform(`blocknorm ${l1}->${l2}`, blocknormParams.pack({ nHead: H, headDim: hd, nEmbd: D, outBase: i * H * 3 * H }));
       list.push({ label: `blocknorm ${l1}->${l2}`, pipeline: blockPipeline, bindGroup: makeBindGroup(device, blockPipeline, 'blocknorm', [params, y, sq]), grid: () => [H, 3 * H, 1] });
     });
     const staging = device.createBuffer({ label: 'composition readback', size: sq.size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });

@@ -1,0 +1,19 @@
+// The decode gemv kernels' (gemv.wgsl, bsr_gemv.wgsl) fused epilogue: bias, then plain / GELU / residual add,
+// or GELU plus the neuron probe (the firing neuron's bit set with atomicOr).
+// Needs from the including file: p (hasBias, yOffset, bitsWord), bias, y, th: Thresholds, bits, the override
+// EPILOGUE; and lib common (gelu), epilogue (EPILOGUE_*), thresholds (struct Thresholds).
+
+// MLP neuron `row` has post-GELU activation `a`: set its bit when it fires (a >= τ_neuron).
+fn markNeuron(row: u32, a: f32) {
+  if (a >= th.neuron) { atomicOr(&bits[p.bitsWord + row / 32u], 1u << (row % 32u)); }
+}
+
+fn store(row: u32, acc: f32) {
+  var v = acc;
+  if (p.hasBias == 1u) { v += bias[row]; }
+  let o = p.yOffset + row;
+  if (EPILOGUE == EPILOGUE_GELU) { y[o] = gelu(v); }
+  else if (EPILOGUE == EPILOGUE_GELU_NEURON_PROBE) { let a = gelu(v); y[o] = a; markNeuron(row, a); }
+  else if (EPILOGUE == EPILOGUE_RESIDUAL) { y[o] = y[o] + v; }
+  else { y[o] = v; }
+}
