@@ -1,9 +1,14 @@
 # Checks exported model folders (weights/dense, weights/sparse or a smoke run's): files present,
 # HF names/shapes/f16, golden.json well-formed and reproduced from the stored weights, block
-# density as the config claims. Usage: check_export.py DENSE_DIR [SPARSE_DIR]
+# density as the config claims. With --data (the prepared data folder) it also computes the
+# held-out validation loss with the independent NumPy forward over the whole val split, checks it
+# against summary.json and the card, and optionally enforces thresholds.
+# Usage: check_export.py DENSE_DIR [SPARSE_DIR] [--data DIR [--max-bpb X] [--max-sparse-ratio R]]
+import argparse
 import json
 import os
 import sys
+import time
 
 import numpy as np
 import torch
@@ -11,7 +16,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bpe  # noqa: E402
 import safetensors_io  # noqa: E402
-from export import block_density, golden, model_from_hf  # noqa: E402
+from export import block_density, golden, model_from_hf, token_bytes, window_loss  # noqa: E402
 from model import GPTConfig  # noqa: E402
 
 
@@ -28,10 +33,12 @@ def expected_shapes(c):
     return s
 
 
-def numpy_logits(t, c, ids):
+def numpy_logits(t, c, ids, dtype=np.float64):
     """Independent GPT-2 forward in NumPy straight from the HF Conv1D layout (y = x @ W + b), so an
-    export that transposed or misnamed a tensor cannot agree with golden.json by construction."""
-    f = {k: v.astype(np.float64) for k, v in t.items()}
+    export that transposed or misnamed a tensor cannot agree with golden.json by construction.
+    ids: [T] -> logits [T, V], or a batch [B, T] -> [B, T, V]; compute in `dtype` (tensors already
+    in that dtype are used as they are, so a caller can convert once: numpy_weights)."""
+    f = numpy_weights(t, dtype)
     eps, H = c["layer_norm_epsilon"], c["n_head"]
 
     def ln(x, p):
@@ -39,24 +46,45 @@ def numpy_logits(t, c, ids):
         v = ((x - m) ** 2).mean(-1, keepdims=True)
         return (x - m) / np.sqrt(v + eps) * f[p + ".weight"] + f[p + ".bias"]
 
-    T = len(ids)
-    x = f["wte.weight"][ids] + f["wpe.weight"][:T]
+    ids = np.asarray(ids)
+    single = ids.ndim == 1
+    ids = ids[None] if single else ids
+    B, T = ids.shape
+    x = (f["wte.weight"][ids] + f["wpe.weight"][:T]).reshape(B * T, -1)  # rows: (batch, position)
     D = x.shape[1]
     hd = D // H
-    mask = np.triu(np.full((T, T), -np.inf), 1)
+    mask = np.triu(np.full((T, T), -np.inf, dtype=dtype), 1)
     for i in range(c["n_layer"]):
         p = f"h.{i}."
         qkv = ln(x, p + "ln_1") @ f[p + "attn.c_attn.weight"] + f[p + "attn.c_attn.bias"]
-        q, k, v = (qkv[:, j * D:(j + 1) * D].reshape(T, H, hd).transpose(1, 0, 2) for j in range(3))
-        a = q @ k.transpose(0, 2, 1) / np.sqrt(hd) + mask
+        q, k, v = (qkv[:, j * D:(j + 1) * D].reshape(B, T, H, hd).transpose(0, 2, 1, 3) for j in range(3))
+        a = q @ k.transpose(0, 1, 3, 2) / dtype(np.sqrt(hd)) + mask
         a = np.exp(a - a.max(-1, keepdims=True))
         a /= a.sum(-1, keepdims=True)
-        y = (a @ v).transpose(1, 0, 2).reshape(T, D)
+        y = (a @ v).transpose(0, 2, 1, 3).reshape(B * T, D)
         x = x + y @ f[p + "attn.c_proj.weight"] + f[p + "attn.c_proj.bias"]
         hdn = ln(x, p + "ln_2") @ f[p + "mlp.c_fc.weight"] + f[p + "mlp.c_fc.bias"]
-        hdn = 0.5 * hdn * (1 + np.tanh(np.sqrt(2 / np.pi) * (hdn + 0.044715 * hdn ** 3)))
+        hdn = 0.5 * hdn * (1 + np.tanh(dtype(np.sqrt(2 / np.pi)) * (hdn + dtype(0.044715) * hdn * hdn * hdn)))
         x = x + hdn @ f[p + "mlp.c_proj.weight"] + f[p + "mlp.c_proj.bias"]
-    return ln(x, "ln_f") @ f["wte.weight"].T
+    out = (ln(x, "ln_f") @ f["wte.weight"].T).reshape(B, T, -1)
+    return out[0] if single else out
+
+
+def numpy_weights(t, dtype):
+    return {k: v if v.dtype == dtype else v.astype(dtype) for k, v in t.items()}
+
+
+def numpy_nll_sum(t, c, dtype=np.float32):
+    """nll_sum for export.window_loss from the NumPy forward: total next-token nats of a batch
+    (log-sum-exp per position minus the target's logit, summed in float64)."""
+    f = numpy_weights(t, dtype)
+
+    def nll(x, y):
+        logits = numpy_logits(f, c, x, dtype)
+        m = logits.max(-1, keepdims=True)
+        lse = (m[..., 0] + np.log(np.exp(logits - m).sum(-1))).astype(np.float64)
+        return float((lse - np.take_along_axis(logits, y[..., None], -1)[..., 0]).sum())
+    return nll
 
 
 def check(folder):
@@ -123,16 +151,124 @@ def check(folder):
     return errs
 
 
+def load_folder(folder):
+    with open(os.path.join(folder, "config.json")) as f:
+        c = json.load(f)
+    return c, safetensors_io.load(os.path.join(folder, "model.safetensors"))
+
+
+def check_val(folder, data_dir, val, data_tokenizer):
+    """Whole-split validation loss by the NumPy forward; compared with summary.json and the card.
+    Returns (figures dict or None, errors)."""
+    errs = []
+    with open(os.path.join(folder, "tokenizer.json"), "rb") as f:
+        if f.read() != data_tokenizer:
+            return None, [f"{folder}/tokenizer.json differs from {data_dir}/tokenizer.json: not this data's model"]
+    c, tensors = load_folder(folder)
+    tok_bytes = token_bytes(bpe.load_tokenizer(os.path.join(folder, "tokenizer.json")))
+    t0 = time.time()
+    r = window_loss(numpy_nll_sum(tensors, c), val, c["n_positions"], tok_bytes)
+    r["seconds"] = time.time() - t0
+    path = os.path.join(folder, "summary.json")
+    if not os.path.exists(path):
+        return r, errs + [f"{folder}: missing summary.json"]
+    with open(path) as f:
+        s = json.load(f).get("eval", {}).get("val")
+    if not s:
+        return r, errs + [f"{folder}/summary.json has no eval.val figures (exported before they existed?)"]
+    for k in ("nats_per_token", "bits_per_byte"):
+        if abs(s[k] - r[k]) > 1e-3 * abs(r[k]):
+            errs.append(f"{folder}/summary.json: validation {k} {s[k]:.5f}, the NumPy forward gives {r[k]:.5f} "
+                        "(more than 1e-3 relative apart)")
+    for k in ("tokens", "bytes"):
+        if s[k] != r[k]:
+            errs.append(f"{folder}/summary.json: validation {k} {s[k]}, recomputed {r[k]}")
+    with open(os.path.join(folder, "README.md"), encoding="utf-8") as f:
+        card = f.read()
+    for k in ("nats_per_token", "bits_per_byte"):
+        if f"{s[k]:.4f}" not in card:
+            errs.append(f"{folder}/README.md does not state summary.json's validation {k} {s[k]:.4f}")
+    return r, errs
+
+
 def main():
-    if len(sys.argv) < 2:
-        raise SystemExit("usage: check_export.py DIR [DIR...]")
+    p = argparse.ArgumentParser(description="check exported model folders (the first dense, the second sparse)")
+    p.add_argument("dirs", nargs="+", metavar="DIR", help="DENSE_DIR [SPARSE_DIR ...]")
+    p.add_argument("--data", default=None,
+                   help="prepared data folder (val.bin, tokenizer.json, corpus.json): also compute the whole "
+                        "validation split's loss with the NumPy forward and check it against summary.json/card")
+    p.add_argument("--max-bpb", type=float, default=None, help="fail if the first folder's validation bits/byte exceeds this")
+    p.add_argument("--max-sparse-ratio", type=float, default=None,
+                   help="fail unless the second folder's validation bits/byte <= this x the first's, and the "
+                        "second folder is block-sparse with at most --max-density of its blocks per matrix")
+    p.add_argument("--max-density", type=float, default=1 / 8,
+                   help="block density bound of the sparse folder under --max-sparse-ratio (default 1/8; "
+                        "per matrix at most max(1, round(f * blocks)) blocks)")
+    a = p.parse_args()
+    if a.data is None and (a.max_bpb is not None or a.max_sparse_ratio is not None):
+        p.error("--max-bpb / --max-sparse-ratio need --data")
+    if a.max_sparse_ratio is not None and len(a.dirs) < 2:
+        p.error("--max-sparse-ratio needs a second (sparse) folder")
     torch.set_num_threads(1)
-    errs = [e for d in sys.argv[1:] for e in check(d)]
+    errs = [e for d in a.dirs for e in check(d)]
+    if a.data is not None and not errs:
+        errs += check_data(a)
     for e in errs:
         print("FAIL", e)
     if errs:
         sys.exit(1)
-    print(f"check_export: {', '.join(sys.argv[1:])} OK")
+    print(f"check_export: {', '.join(a.dirs)} OK")
+
+
+def check_data(a):
+    errs = []
+    val = np.fromfile(os.path.join(a.data, "val.bin"), dtype=np.uint16)
+    with open(os.path.join(a.data, "tokenizer.json"), "rb") as f:
+        data_tokenizer = f.read()
+    with open(os.path.join(a.data, "corpus.json")) as f:
+        corpus = json.load(f)
+    if len(val) != corpus["val_tokens"]:
+        errs.append(f"{a.data}/val.bin has {len(val)} tokens, corpus.json says {corpus['val_tokens']}")
+    tok_bytes = token_bytes(bpe.load_tokenizer(os.path.join(a.data, "tokenizer.json")))
+    if int(tok_bytes[val].sum()) != corpus["val_bytes"]:
+        errs.append(f"{a.data}/val.bin decodes to {int(tok_bytes[val].sum())} bytes, corpus.json says "
+                    f"{corpus['val_bytes']}")
+    rows = []
+    for d in a.dirs:
+        r, e = check_val(d, a.data, val, data_tokenizer)
+        errs += e
+        rows.append((d, r))
+    if any(r is None for _, r in rows):
+        return errs
+    dense = rows[0][1]
+    print(f"validation split of {a.data}: {corpus['val_files']} files of {len(corpus['val_packages'])} "
+          f"held-out packages; NumPy float32 forward")
+    print(f"{'folder':<40} {'windows':>8} {'tokens':>9} {'bytes':>10} {'nats/tok':>9} {'bits/byte':>9} "
+          f"{'x first':>8} {'density':>8} {'secs':>6}")
+    for d, r in rows:
+        c, tensors = load_folder(d)
+        dens = block_density(tensors, (c.get("block_sparse") or {}).get("block_size", 32))
+        mean_d = float(np.mean([x["density"] for x in dens.values()]))
+        print(f"{d[-40:]:<40} {r['windows']:>8} {r['tokens']:>9} {r['bytes']:>10} {r['nats_per_token']:>9.4f} "
+              f"{r['bits_per_byte']:>9.4f} {r['bits_per_byte'] / dense['bits_per_byte']:>8.4f} {mean_d:>8.4f} "
+              f"{r['seconds']:>6.1f}")
+    if a.max_bpb is not None and not dense["bits_per_byte"] <= a.max_bpb:
+        errs.append(f"{rows[0][0]}: validation {dense['bits_per_byte']:.4f} bits/byte exceeds --max-bpb {a.max_bpb}")
+    if a.max_sparse_ratio is not None:
+        sd, sr = rows[1]
+        ratio = sr["bits_per_byte"] / dense["bits_per_byte"]
+        if not ratio <= a.max_sparse_ratio:
+            errs.append(f"{sd}: validation {sr['bits_per_byte']:.4f} bits/byte is {ratio:.4f} x the dense "
+                        f"{dense['bits_per_byte']:.4f}, over --max-sparse-ratio {a.max_sparse_ratio}")
+        c, tensors = load_folder(sd)
+        if not c.get("block_sparse"):
+            errs.append(f"{sd}/config.json has no block_sparse entry: not a block-sparse export")
+        for n, x in block_density(tensors, (c.get("block_sparse") or {}).get("block_size", 32)).items():
+            k = max(1, round(a.max_density * x["total_blocks"]))
+            if x["kept_blocks"] > k:
+                errs.append(f"{sd}: {n} keeps {x['kept_blocks']}/{x['total_blocks']} blocks, more than {k} "
+                            f"(--max-density {a.max_density:g})")
+    return errs
 
 
 if __name__ == "__main__":

@@ -1,9 +1,11 @@
 # Export a finished run to an HF-style GPT-2 folder: config.json, model.safetensors (f16, HF
 # GPT-2 names, Conv1D layout), tokenizer.json, corpus manifest, training log, golden.json
-# (PyTorch f32 compute on the f16-rounded weights) and a model card README.md.
+# (PyTorch f32 compute on the f16-rounded weights), summary.json (loss figures, samples) and a
+# model card README.md.
 import argparse
 import csv
 import json
+import math
 import os
 import re
 import shutil
@@ -12,6 +14,7 @@ import time
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bpe  # noqa: E402
@@ -21,6 +24,8 @@ from model import GPT, GPTConfig, block_norms  # noqa: E402
 GOLDEN_PROMPTS = ["def fibonacci(n):\n", "import os\nimport sys\n\n", "class Stack:\n    def __init__(self):\n"]
 CARD_PROMPTS = GOLDEN_PROMPTS + ["for i in range(", "    def __repr__(self):\n        return "]
 CONV1D_SUFFIXES = ("attn.c_attn.weight", "attn.c_proj.weight", "mlp.c_fc.weight", "mlp.c_proj.weight")
+TRAIN_SAMPLE_WINDOWS = 256  # the training-split figure: the first this many windows of train.bin
+SAMPLE_TEMPERATURE, SAMPLE_TOP_K, SAMPLE_SEED = 0.8, 40, 1234  # the card's sampled continuations
 
 
 def hf_tensors(model):
@@ -97,18 +102,72 @@ def golden(model, enc, prompts, n_new=20, last=4, top=10):
     return {"format": "sparse-gpt2-golden/1", "dtype": "f32 compute, f16-rounded weights", "prompts": out}
 
 
-@torch.no_grad()
-def full_val_loss(model, val, ctx, batch=16):
-    n = (len(val) - 1) // ctx
-    total, count = 0.0, 0
+def token_bytes(enc):
+    """UTF-8 byte length of every token id, from the tokenizer's byte-level vocab (each vocab
+    character stands for one byte, bpe.BYTE_DECODER); <|endoftext|> counts 0 bytes: it is a
+    separator the corpus adds after each file, not text of the file."""
+    out = np.zeros(max(enc.inv) + 1, dtype=np.int64)
+    for i, t in enc.inv.items():
+        out[i] = 0 if t == bpe.EOT else len(bytes(bpe.BYTE_DECODER[ch] for ch in t))
+    return out
+
+
+def window_loss(nll_sum, data, ctx, tok_bytes, n_windows=None, batch=16):
+    """Loss figures over non-overlapping ctx-token windows of a token stream: window j reads
+    data[j*ctx:(j+1)*ctx] and predicts data[j*ctx+1:(j+1)*ctx+1], all (len(data)-1)//ctx windows or
+    the first n_windows. nll_sum(x, y) returns the total next-token loss in nats of an int64 [b, ctx]
+    batch (PyTorch here, the NumPy forward in check_export.py). bits_per_byte = total nats / ln 2 /
+    UTF-8 bytes of the predicted tokens (tok_bytes: token_bytes()).
+    Returns {nats_per_token, bits_per_byte, tokens, bytes, windows, ctx}."""
+    n = (len(data) - 1) // ctx
+    if n_windows is not None:
+        n = min(n, n_windows)
+    if n < 1:
+        raise SystemExit(f"token stream of {len(data)} tokens has no full {ctx}-token window")
+    total = 0.0
     for i in range(0, n, batch):
         js = range(i, min(n, i + batch))
-        x = torch.from_numpy(np.stack([val[j * ctx:(j + 1) * ctx] for j in js]).astype(np.int64))
-        y = torch.from_numpy(np.stack([val[j * ctx + 1:(j + 1) * ctx + 1] for j in js]).astype(np.int64))
-        _, loss = model(x, y)
-        total += loss.item() * x.numel()
-        count += x.numel()
-    return total / count, count
+        x = np.stack([data[j * ctx:(j + 1) * ctx] for j in js]).astype(np.int64)
+        y = np.stack([data[j * ctx + 1:(j + 1) * ctx + 1] for j in js]).astype(np.int64)
+        total += float(nll_sum(x, y))
+    tokens = n * ctx
+    nbytes = int(tok_bytes[data[1:tokens + 1]].sum())
+    return {"nats_per_token": total / tokens, "bits_per_byte": total / math.log(2) / nbytes if nbytes else float("nan"),
+            "tokens": tokens, "bytes": nbytes, "windows": n, "ctx": ctx}
+
+
+def torch_nll_sum(model):
+    """nll_sum for window_loss from a PyTorch GPT."""
+    @torch.no_grad()
+    def f(x, y):
+        logits, _ = model(torch.from_numpy(x))
+        return F.cross_entropy(logits.reshape(-1, logits.size(-1)), torch.from_numpy(y).reshape(-1),
+                               reduction="sum").item()
+    return f
+
+
+@torch.no_grad()
+def sample(model, ids, n, temperature, top_k, seed):
+    """n tokens sampled at `temperature` from the top_k logits, torch.Generator seeded by `seed`."""
+    g = torch.Generator().manual_seed(seed)
+    ids = list(ids)
+    for _ in range(n):
+        logits, _ = model(torch.tensor([ids[-model.cfg.n_ctx:]]))
+        top, idx = torch.topk(logits[0, -1] / temperature, min(top_k, logits.size(-1)))
+        ids.append(int(idx[torch.multinomial(torch.softmax(top, -1), 1, generator=g)]))
+    return ids
+
+
+def package_table(corpus):
+    """[(package, version, split, files, bytes)] of the kept files, in corpus order (train first)."""
+    rows = {}
+    for m in corpus["manifest"]:
+        if m["split"] in ("train", "val"):
+            r = rows.setdefault(m["package"], [m["package"], m["version"], m["split"], 0, 0])
+            r[3] += 1
+            r[4] += m["bytes"]
+    order = corpus["train_packages"] + corpus["val_packages"]
+    return [tuple(rows[p]) for p in order if p in rows]
 
 
 def compact_json(obj):
@@ -138,7 +197,9 @@ def main():
     p.add_argument("--out", required=True)
     p.add_argument("--name", required=True, help="model name for the card, e.g. dense / sparse")
     p.add_argument("--plot", default=None, help="PNG of the training curves to copy next to the model")
-    p.add_argument("--sample-tokens", type=int, default=48)
+    p.add_argument("--sample-tokens", type=int, default=64, help="new tokens per card sample")
+    p.add_argument("--train-windows", type=int, default=TRAIN_SAMPLE_WINDOWS,
+                   help="the training-split figure uses the first this many windows of train.bin")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--card-only", action="store_true",
                    help="rewrite README.md from the folder's summary.json and weights (no recomputation)")
@@ -173,9 +234,7 @@ def main():
     enc = bpe.load_tokenizer(os.path.join(a.out, "tokenizer.json"))
     with open(os.path.join(a.data, "corpus.json")) as f:
         corpus = json.load(f)
-    with open(os.path.join(a.out, "corpus-manifest.json"), "w") as f:
-        json.dump({k: corpus[k] for k in ("stdlib", "python", "excluded_dirs", "val_percent",
-                                          "train_tokens", "val_tokens", "manifest")}, f, indent=0)
+    write_manifest(os.path.join(a.out, "corpus-manifest.json"), corpus)
     shutil.copy(os.path.join(a.run, "log.csv"), os.path.join(a.out, "train_log.csv"))
     if a.plot:
         shutil.copy(a.plot, os.path.join(a.out, "training_curves.png"))
@@ -192,27 +251,41 @@ def main():
     with open(os.path.join(a.out, "golden.json"), "w", encoding="utf-8") as f:
         f.write(compact_json(gold) + "\n")
 
-    val = np.fromfile(os.path.join(a.data, "val.bin"), dtype=np.uint16)
-    vloss, vcount = full_val_loss(m16, val, cfg.n_ctx)
+    tok_bytes = token_bytes(enc)
+    streams = {n: np.fromfile(os.path.join(a.data, f"{n}.bin"), dtype=np.uint16) for n in ("train", "val")}
+    for n, d in streams.items():  # the byte accounting must reproduce prepare's own count of the text
+        if int(tok_bytes[d].sum()) != corpus[f"{n}_bytes"]:
+            raise SystemExit(f"{n}.bin decodes to {int(tok_bytes[d].sum())} bytes, corpus.json says "
+                             f"{corpus[f'{n}_bytes']}: tokenizer and token streams do not belong together")
+    nll = torch_nll_sum(m16)
+    ev = {"val": window_loss(nll, streams["val"], cfg.n_ctx, tok_bytes),
+          "train": window_loss(nll, streams["train"], cfg.n_ctx, tok_bytes, n_windows=a.train_windows)}
+    ev["val"]["of"] = "whole split (val.bin)"
+    ev["train"]["of"] = f"first {ev['train']['windows']} windows of train.bin"
     samples = []
     for text in CARD_PROMPTS:
         ids = enc.encode(text)
-        samples.append((text, enc.decode(greedy(m16, ids, a.sample_tokens)[len(ids):])))
+        samples.append({"prompt": text,
+                        "greedy": enc.decode(greedy(m16, ids, a.sample_tokens)[len(ids):]),
+                        "sampled": enc.decode(sample(m16, ids, a.sample_tokens, SAMPLE_TEMPERATURE,
+                                                     SAMPLE_TOP_K, SAMPLE_SEED)[len(ids):])})
     with open(os.path.join(a.run, "log.csv")) as f:
         rows = list(csv.DictReader(f))
     last_val = [r for r in rows if r["val_loss"]][-1]
     summary = {"name": a.name, "mode": args["mode"], "steps": ck["step"], "tokens_seen": ck["tokens"],
-               "train_wall_s": ck["elapsed_s"], "val_loss_nats": vloss, "val_tokens": vcount,
+               "train_wall_s": ck["elapsed_s"],
+               "val_loss_nats": ev["val"]["nats_per_token"], "val_bits_per_byte": ev["val"]["bits_per_byte"],
+               "val_tokens": ev["val"]["tokens"], "eval": ev,
                "periodic_val_loss_last": float(last_val["val_loss"]),
                "train_loss_last": float(rows[-1]["train_loss"]),
                "mean_density": float(np.mean([d["density"] for d in density.values()])),
                "sample_tokens": a.sample_tokens,
-               "samples": [{"prompt": t, "greedy": s} for t, s in samples]}
+               "sampling": {"temperature": SAMPLE_TEMPERATURE, "top_k": SAMPLE_TOP_K, "seed": SAMPLE_SEED},
+               "samples": samples}
     with open(os.path.join(a.out, "summary.json"), "w") as f:
         json.dump(summary, f, indent=1)
-    write_card(os.path.join(a.out, "README.md"), a.name, args, cfg, corpus, summary, density, samples,
-               bool(a.plot))
-    print(json.dumps({k: v for k, v in summary.items() if k != "samples"}))
+    write_card(os.path.join(a.out, "README.md"), a.name, args, cfg, corpus, summary, density, bool(a.plot))
+    print(json.dumps({k: v for k, v in summary.items() if k not in ("samples", "eval")}))
     print(f"exported {a.out} in {time.time() - t0:.0f}s")
 
 
@@ -221,21 +294,46 @@ def rewrite_card(a, ck):
         summary = json.load(f)
     with open(os.path.join(a.out, "corpus-manifest.json")) as f:
         corpus = json.load(f)
+    if "eval" not in summary or "train_packages" not in corpus:
+        raise SystemExit(f"{a.out}: summary.json / corpus-manifest.json predate the per-split loss figures "
+                         "and the package corpus; export again without --card-only")
     density = block_density(safetensors_io.load(os.path.join(a.out, "model.safetensors")), ck["args"]["block"])
-    samples = [(x["prompt"], x["greedy"]) for x in summary["samples"]]
     write_card(os.path.join(a.out, "README.md"), a.name, ck["args"], GPTConfig(**ck["config"]), corpus, summary,
-               density, samples, os.path.exists(os.path.join(a.out, "training_curves.png")))
+               density, os.path.exists(os.path.join(a.out, "training_curves.png")))
     print(f"rewrote {a.out}/README.md")
+
+
+def write_manifest(path, corpus):
+    """corpus-manifest.json: corpus.json as prepare wrote it (format, packages, filters, bytes/files/
+    tokens per split, left_out, manifest), one manifest entry per line."""
+    meta = {k: v for k, v in corpus.items() if k != "manifest"}
+    head = json.dumps(meta, indent=1)[:-2]  # drop the closing "\n}"
+    lines = ",\n".join(json.dumps(m, ensure_ascii=False) for m in corpus["manifest"])
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(head + ',\n "manifest": [\n' + lines + "\n ]\n}\n")
+
+
+LEFT_OUT_WHY = {
+    "excluded-dir": "inside a test, vendored-copy or cache directory",
+    "test-file": "`test_*.py`, `*_test.py` or `conftest.py`",
+    "too-large": "larger than the file size limit",
+    "empty": "empty or whitespace only",
+    "generated": "marked generated / do-not-edit in its first 2000 bytes",
+    "table": "a data table (a line over 2000 bytes, mean line over 120 bytes, or over 30% digits)",
+    "duplicate": "same content (sha256) as a file already taken; validation packages are read first",
+    "not-utf8": "not valid UTF-8",
+}
 
 
 def fence(s):
     return "```\n" + s.replace("```", "`\u200b``") + "\n```"
 
 
-def write_card(path, name, args, cfg, corpus, s, density, samples, has_plot):
+def write_card(path, name, args, cfg, corpus, s, density, has_plot):
     sparse = args["mode"] == "sparse"
+    ev = s["eval"]
     L = []
-    L.append(f"# {name}: GPT-2 {cfg.n_layer}x{cfg.n_head}, n_embd {cfg.n_embd}, trained on the Python stdlib\n")
+    L.append(f"# {name}: GPT-2 {cfg.n_layer}x{cfg.n_head}, n_embd {cfg.n_embd}, trained on Python source code\n")
     L.append("Trained from scratch by `tools/train/` (see tools/train/README.md to reproduce). Architecture is "
              "exactly GPT-2 (pre-LN, learned absolute positions, tanh GELU `gelu_new`, tied embeddings, biases, "
              f"LayerNorm eps {cfg.layer_norm_epsilon}): {cfg.n_layer} layers x {cfg.n_head} heads "
@@ -246,28 +344,66 @@ def write_card(path, name, args, cfg, corpus, s, density, samples, has_plot):
                  f"is cut into {args['block']}x{args['block']} blocks (Conv1D [in, out] layout, aligned with the "
                  f"{cfg.n_embd // cfg.n_head}-wide heads). After every optimizer step only the top-k blocks per "
                  "matrix by Frobenius norm are kept; the rest and their AdamW moments are zeroed. The kept fraction "
-                 f"was annealed linearly from 1 to {args['final_density']:g} over the first half of training and "
-                 "held there. Embeddings, LayerNorms and biases are dense. Stored dense, with its zero blocks, "
-                 "until the block-sparse storage format lands.\n")
+                 f"fell from 1 to {args['final_density']:g} over the first {100 * args.get('anneal_frac', 0.5):g}% of "
+                 "the steps (" + ("linearly" if args.get("anneal_shape", "linear") == "linear" else
+                                  "cubic schedule: fast at first, slow near the end") +
+                 ") and was held there. Embeddings, LayerNorms "
+                 "and biases are dense. Stored dense, with its zero blocks, until the block-sparse storage format "
+                 "lands.\n")
     else:
         L.append("**Dense baseline** for the block-sparse model in `weights/sparse/`: same seed, data order, "
                  "step count and hyperparameters.\n")
+
+    L.append("## Evaluation\n")
+    L.append("Next-token loss of the f16-rounded weights (f32 compute) over non-overlapping "
+             f"{cfg.n_ctx}-token windows: window j reads tokens j*{cfg.n_ctx} .. (j+1)*{cfg.n_ctx}-1 of a split's "
+             "token stream and predicts each following token. **bits/byte** = total nats / ln 2 / the UTF-8 bytes "
+             "of the predicted tokens (each token's byte length from the tokenizer's byte-level vocab; "
+             "`<|endoftext|>`, which follows every file, counts 0 bytes but its loss is included), so it does not "
+             "depend on the tokenizer and compares with other models on the same text.\n")
+    L.append("| split | windows | predicted tokens | bytes | nats/token | bits/byte |\n|---|---|---|---|---|---|")
+    for key, label in (("val", "**validation**"), ("train", "training")):
+        e = ev[key]
+        L.append(f"| {label}: {e['of']} | {e['windows']:,} | {e['tokens']:,} | {e['bytes']:,} | "
+                 f"{e['nats_per_token']:.4f} | {e['bits_per_byte']:.4f} |")
+    L.append("")
+    L.append(f"The validation packages are held out whole, never trained on (nor used for the tokenizer). The "
+             f"training sample is the start of the training stream ({ev['train']['tokens'] / 1e3:.1f} k tokens "
+             f"from the first files of `{corpus['train_packages'][0]}`); the run trained on "
+             f"{s['tokens_seen']:,} tokens drawn at random positions of its {corpus['train_tokens']:,}, so it "
+             "may have seen these windows, and the gap to the validation figure mixes generalization with the "
+             "different code of the held-out packages.\n")
+
     L.append("## Data\n")
-    n_train = sum(1 for m in corpus["manifest"] if m["split"] == "train")
-    n_val = sum(1 for m in corpus["manifest"] if m["split"] == "val")
-    L.append(f"The `.py` files of the Python {corpus['python']} standard library at `{corpus['stdlib']}` "
-             f"(Debian), excluding directories {', '.join(corpus['excluded_dirs'])}; sorted by path, each file "
-             f"followed by `<|endoftext|>`. Split by sha256 of the relative path (< {corpus['val_percent']}% "
-             f"-> validation): {n_train} train files ({corpus['train_tokens']} tokens), {n_val} validation files "
-             f"({corpus['val_tokens']} tokens). Every path with its sha256 is in "
+    n_pk = len(corpus["train_packages"])
+    L.append(f"`.py` files of the Python {corpus['python']} standard library and of Debian 12 packages "
+             f"(`/usr/lib/python3/dist-packages`): {n_pk} packages (with the stdlib) for training, "
+             f"{len(corpus['val_packages'])} other packages held out whole for validation. Files are read in "
+             "path order per package, each followed by `<|endoftext|>` in the token stream. Left out: directories "
+             f"{', '.join(f'`{d}`' for d in corpus['excluded_dirs'])}, test files, files over "
+             f"{corpus['max_file_bytes']:,} bytes, generated files, data tables and duplicates (table below). "
+             "Every file of the named packages, kept or not, with its package, version, sha256 and split is in "
              "[`corpus-manifest.json`](corpus-manifest.json). Nothing of the corpus is in this repository.\n")
+    L.append("| split | packages | files | bytes (UTF-8) | tokens |\n|---|---|---|---|---|")
+    L.append(f"| train | {n_pk} | {corpus['train_files']:,} | {corpus['train_bytes']:,} | {corpus['train_tokens']:,} |")
+    L.append(f"| validation | {len(corpus['val_packages'])} | {corpus['val_files']:,} | {corpus['val_bytes']:,} | "
+             f"{corpus['val_tokens']:,} |")
+    L.append("")
+    L.append("Left out of both splits:\n")
+    L.append("| reason | files | bytes |  |\n|---|---|---|---|")
+    for why, v in sorted(corpus["left_out"].items(), key=lambda kv: -kv[1]["bytes"]):
+        L.append(f"| {why} | {v['files']:,} | {v['bytes']:,} | {LEFT_OUT_WHY.get(why, '')} |")
+    L.append("")
     val_files = sorted((m for m in corpus["manifest"] if m["split"] == "val"), key=lambda m: -m["bytes"])
     val_bytes = sum(m["bytes"] for m in val_files)
     if val_files and val_files[0]["bytes"] > 0.25 * val_bytes:
         L.append(f"Note: `{val_files[0]['path']}` is {100 * val_files[0]['bytes'] / val_bytes:.0f}% of the validation "
-                 "bytes, so the whole-split validation loss below weighs that one file heavily" +
-                 (" (English documentation text inside a dict of strings, unlike most of the training code)"
-                  if val_files[0]["path"] == "pydoc_data/topics.py" else "") + ".\n")
+                 "bytes, so the whole-split validation figures weigh that one file heavily.\n")
+    L.append("Packages (Debian versions; file bytes as on disk, before the smoke run's truncation if any):\n")
+    L.append("| package | version | split | files | bytes |\n|---|---|---|---|---|")
+    for pkg, ver, split, files, nbytes in package_table(corpus):
+        L.append(f"| {pkg} | {ver} | {'validation' if split == 'val' else split} | {files:,} | {nbytes:,} |")
+    L.append("")
     L.append("## Training\n")
     L.append("| | |\n|---|---|")
     L.append(f"| steps | {s['steps']} |")
@@ -277,8 +413,8 @@ def write_card(path, name, args, cfg, corpus, s, density, samples, has_plot):
     L.append(f"| optimizer | AdamW, betas (0.9, 0.95), weight decay {args['weight_decay']} on matrices/embeddings, "
              f"peak lr {args['lr']:g}, {args['warmup']}-step warmup, cosine to lr/10, grad clip {args['grad_clip']} |")
     L.append(f"| seed | {args['seed']} (batches drawn by seed and step: identical for the dense and sparse runs) |")
-    L.append(f"| **validation loss** | **{s['val_loss_nats']:.4f} nats/token** over the whole validation split "
-             f"({s['val_tokens']:,} predicted tokens, non-overlapping {cfg.n_ctx}-token windows, f16-rounded weights) |")
+    L.append(f"| **validation loss** | **{ev['val']['nats_per_token']:.4f} nats/token, "
+             f"{ev['val']['bits_per_byte']:.4f} bits/byte** over the whole validation split (see Evaluation) |")
     L.append(f"| periodic validation loss | {s['periodic_val_loss_last']:.4f} nats/token on the first "
              f"{args['eval_windows']} validation windows (the curve in the log and plot) |")
     L.append(f"| last train loss | {s['train_loss_last']:.4f} nats/token (mean of the last logging interval) |")
@@ -293,12 +429,17 @@ def write_card(path, name, args, cfg, corpus, s, density, samples, has_plot):
         L.append(f"| `{n}` | {d['kept_blocks']}/{d['total_blocks']} | {d['density']:.4f} |")
     L.append("")
     L.append("## Sample completions\n")
-    L.append(f"Greedy decoding of {s['sample_tokens']} new tokens with the f16-rounded weights "
-             f"(each block: the prompt, then the completion). A {s['tokens_seen'] / 1e6:.2f} M-token, "
-             f"{s['steps']}-step model: expect local Python idiom, not working programs; greedy decoding "
-             "often falls into repetition.\n")
-    for text, comp in samples:
-        L.append(fence(text + comp) + "\n")
+    sp = s["sampling"]
+    L.append(f"{s['sample_tokens']} new tokens per prompt with the f16-rounded weights, first greedy, then sampled "
+             f"(temperature {sp['temperature']:g}, top-k {sp['top_k']}, `torch.Generator` seeded {sp['seed']} for "
+             f"each prompt); each block shows the prompt, then the completion. A {s['tokens_seen'] / 1e6:.2f} M-token, "
+             f"{s['steps']}-step model: expect local Python idiom, not working programs; greedy decoding often "
+             "falls into repetition.\n")
+    for x in s["samples"]:
+        L.append(f"Prompt {x['prompt']!r}, greedy:\n")
+        L.append(fence(x["prompt"] + x["greedy"]) + "\n")
+        L.append("sampled:\n")
+        L.append(fence(x["prompt"] + x["sampled"]) + "\n")
     L.append("## Files\n")
     L.append("- `config.json` — HF GPT2Config fields.\n"
              "- `model.safetensors` — f16, HF GPT-2 tensor names without the `transformer.` prefix, Conv1D "

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # After both runs finished: plot the curves, export weights/dense and weights/sparse (config, f16
-# safetensors, tokenizer, golden.json, model card) and check the exported folders.
+# safetensors, tokenizer, golden.json, model card) and check the exported folders, including the
+# validation loss recomputed by check_export.py's NumPy forward (a few minutes per model).
 # Usage: bash tools/train/finish.sh   (from any directory)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -13,4 +14,7 @@ for mode in dense sparse; do
   "$py" "$here/export.py" --run "$runs/$mode" --data "$runs/data" --out "$repo/weights/$mode" --name "$mode" \
     --plot "$runs/training_curves.png"
 done
-"$py" "$here/check_export.py" "$repo/weights/dense" "$repo/weights/sparse"
+# Held-out loss by the independent NumPy forward, checked against the cards; quality gates (override
+# with MAX_BPB / MAX_SPARSE_RATIO).
+"$py" "$here/check_export.py" "$repo/weights/dense" "$repo/weights/sparse" --data "$runs/data" \
+  --max-bpb "${MAX_BPB:-1.2}" --max-sparse-ratio "${MAX_SPARSE_RATIO:-1.10}"

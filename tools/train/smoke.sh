@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # CI smoke run of the training tool: the whole pipeline (corpus, BPE, dense + sparse training,
-# resume, export, golden, plot) on a tiny config in a temp dir. Exits non-zero on any failure.
+# resume, export, golden, plot, held-out loss by the NumPy forward) on a tiny config in a temp dir.
+# Exits non-zero on any failure.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 py="${PYTHON:-/usr/bin/python3}"
@@ -11,7 +12,9 @@ fail() { echo "SMOKE FAILED: $*" >&2; exit 1; }
 "$py" -c 'import torch, numpy, regex' 2>/dev/null ||
   fail "$py lacks torch/numpy/regex: apt-get install python3-torch python3-numpy python3-regex libopenblas0-openmp"
 
-"$py" "$here/train.py" prepare --out "$tmp/data" --vocab-size 300 --max-files 80 --max-bytes-per-file 3000 > "$tmp/prepare.log" ||
+# Two small held-out packages keep the validation split (~12k tokens) quick for check_export --data.
+"$py" "$here/train.py" prepare --out "$tmp/data" --vocab-size 300 --max-files 80 --max-bytes-per-file 3000 \
+  --val-packages python3-httplib2,python3-distro > "$tmp/prepare.log" ||
   { cat "$tmp/prepare.log"; fail "prepare"; }
 tiny=(--data "$tmp/data" --steps 6 --batch 4 --ctx 64 --n-layer 2 --n-head 2 --n-embd 64 --warmup 2
       --log-every 2 --eval-every 2 --eval-windows 4)
@@ -40,4 +43,8 @@ for mode in dense sparse; do
     --sample-tokens 8 --threads 1 "${plot[@]}" > "$tmp/export-$mode.log" || { cat "$tmp/export-$mode.log"; fail "export $mode"; }
 done
 "$py" "$here/check_export.py" "$tmp/out/dense" "$tmp/out/sparse" || fail "exported folders do not check out"
-echo "SMOKE OK: prepare, dense+sparse train, resume, export, golden all passed ($tmp)"
+# The held-out loss by the NumPy forward must match the cards; thresholds generous for a 6-step model
+# (uniform guessing over 300 tokens is about 6 bits/byte here).
+"$py" "$here/check_export.py" "$tmp/out/dense" "$tmp/out/sparse" --data "$tmp/data" --max-bpb 7 \
+  --max-sparse-ratio 1.5 || fail "check_export --data (validation loss by the NumPy forward, thresholds)"
+echo "SMOKE OK: prepare, dense+sparse train, resume, export, golden, NumPy validation loss all passed ($tmp)"
