@@ -6,10 +6,10 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
-runs="$here/runs"
+runs="${RUNS:-$HOME/.cache/sparse-gpt2/train}"
 py="${PYTHON:-/usr/bin/python3}"
 "$py" "$here/plot.py" --run "dense=$runs/dense/log.csv" --run "sparse=$runs/sparse/log.csv" \
-  --out "$runs/training_curves.png" --title "GPT-2 8x8x256 on the Python stdlib: dense vs block-sparse (1/8)"
+  --out "$runs/training_curves.png" --title "GPT-2 8x8x256 on Python (stdlib + Debian packages): dense vs block-sparse (1/8)"
 for mode in dense sparse; do
   "$py" "$here/export.py" --run "$runs/$mode" --data "$runs/data" --out "$repo/weights/$mode" --name "$mode" \
     --plot "$runs/training_curves.png"
