@@ -2,6 +2,7 @@
 // line saying which flag is wrong, what it needs and what was given.
 
 import { parseArgs } from 'node:util';
+import { clipText, previewJson } from '../shared/preview';
 
 /** Bad usage: main prints `error: <message>` and exits 2. */
 export class CliError extends Error {
@@ -18,13 +19,13 @@ export type OptionValues = Record<string, string | boolean | string[] | undefine
 export function parseOptions(args: string[], options: OptionSpecs, command: string): OptionValues {
   try {
     const { values, positionals } = parseArgs({ args, options, strict: true, allowPositionals: true });
-    if (positionals.length > 0) throw new CliError(`${command}: unexpected argument "${positionals[0]}"`);
+    if (positionals.length > 0) throw new CliError(`${command}: unexpected argument ${previewJson(positionals[0])}`);
     return values as OptionValues;
   } catch (e) {
     if (e instanceof CliError) throw e;
     // parseArgs' messages are multi-sentence; keep the first, which names the flag.
     const msg = ((e as Error).message ?? String(e)).split('\n')[0].replace(/\. To specify a positional.*$/, '');
-    throw new CliError(`${command}: ${msg}`);
+    throw new CliError(`${command}: ${clipText(msg, 400)}`);
   }
 }
 
@@ -78,10 +79,10 @@ export function intOption(
   const kind = min === 1 ? 'a positive integer' : min === 0 ? 'a non-negative integer' : 'an integer';
   const n = Number(raw);
   if (!INT.test(raw.trim()) || !Number.isSafeInteger(n) || n < min) {
-    throw new CliError(`--${name} must be ${kind} (got ${JSON.stringify(raw)})`);
+    throw new CliError(`--${name} must be ${kind} (got ${previewJson(raw)})`);
   }
   if (opts.max !== undefined && n > opts.max) {
-    throw new CliError(`--${name} must be at most ${opts.max} (got ${JSON.stringify(raw)})`);
+    throw new CliError(`--${name} must be at most ${opts.max} (got ${previewJson(raw)})`);
   }
   return n;
 }
@@ -111,7 +112,7 @@ export function floatOption(
       opts.min !== undefined ? `${opts.minExclusive ? '>' : '≥'} ${opts.min}` : '',
       opts.max !== undefined ? `≤ ${opts.max}` : '',
     ].filter(Boolean).join(' and ');
-    throw new CliError(`--${name} must be a number${range ? ` ${range}` : ''} (got ${JSON.stringify(raw)})`);
+    throw new CliError(`--${name} must be a number${range ? ` ${range}` : ''} (got ${previewJson(raw)})`);
   }
   return n;
 }
@@ -122,7 +123,7 @@ export function idList(values: OptionValues, name: string): number[] | undefined
   if (raw === undefined) return undefined;
   const parts = raw.split(',').map((s) => s.trim());
   if (parts.length === 0 || parts.some((p) => !/^[0-9]+$/.test(p) || !Number.isSafeInteger(Number(p)))) {
-    throw new CliError(`--${name} must be comma-separated non-negative integers like 464,2068,7586 (got ${JSON.stringify(raw)})`);
+    throw new CliError(`--${name} must be comma-separated non-negative integers like 464,2068,7586 (got ${previewJson(raw)})`);
   }
   return parts.map(Number);
 }
@@ -132,7 +133,7 @@ export function choice<T extends string>(values: OptionValues, name: string, all
   const raw = str(values, name);
   if (raw === undefined) return def;
   if (!(allowed as readonly string[]).includes(raw)) {
-    throw new CliError(`--${name} must be one of ${allowed.join(', ')} (got ${JSON.stringify(raw)})`);
+    throw new CliError(`--${name} must be one of ${allowed.join(', ')} (got ${previewJson(raw)})`);
   }
   return raw as T;
 }

@@ -2,7 +2,6 @@
 // dense-with-zeros ⇄ BSR, byte-exact round trips, config.json and tokenizer.json copied unchanged.
 
 import { resolve } from 'node:path';
-import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { BSR_BLOCK_SIZES, BSR_VALUES_SUFFIX, fileBsrBlockSize } from '../model/bsr';
 import { prunableMatrices, validateGpt2Tensors, writeGpt2Checkpoint } from '../model/checkpoint';
 import type { GPT2Config } from '../model/config';
@@ -12,6 +11,8 @@ import { PRUNE_METADATA_KEYS } from '../model/prune';
 import { parseSafetensors, type SafetensorsFile } from '../model/safetensors';
 import { choice, CliError, flag, parseOptions, requireString, type OptionValues } from './args';
 import { resolveModelArg } from './hubCache';
+import { previewJson } from '../shared/preview';
+import { readInput, writeOutputDir, type OutputFile } from './outputs';
 
 export const HELP = `usage: npm run -s cli -- convert --model DIR --to dense|bsr [--block B] --out DIR
 
@@ -26,7 +27,8 @@ bsr → dense → bsr) gives back the same bytes.
   --to FORMAT   dense or bsr
   --block B     BSR block size: ${BSR_BLOCK_SIZES.join(', ')} (--to bsr only; default: the model's own BSR block or
                 the block it was pruned with, else 32)
-  --out DIR     output directory (created if missing; must differ from --model)`;
+  --out DIR     output directory (created if missing; must differ from --model). Written as one unit:
+                nothing is left there if the command fails, and no input file is ever replaced`;
 
 const OPTIONS = {
   model: { type: 'string' },
@@ -52,23 +54,25 @@ function sourceBlock(st: SafetensorsFile): number | undefined {
 
 /** Refuses to write over the model being read. */
 export function checkOutDir(model: string, out: string): void {
-  if (resolve(model) === resolve(out)) throw new CliError(`--out must differ from --model (both are ${JSON.stringify(out)})`);
+  if (resolve(model) === resolve(out)) throw new CliError(`--out must differ from --model (both are ${previewJson(out)})`);
 }
 
 /**
  * Checks that the new model.safetensors loads against the config (so a bug here can never leave an
- * unloadable model behind), then writes it into OUT and copies config.json and tokenizer.json (when
- * present) byte for byte. Returns the written file, parsed.
+ * unloadable model behind), then writes it into OUT with config.json and tokenizer.json (when present)
+ * copied byte for byte, as one unit (src/cli/outputs.ts): under temporary names, renamed into place at the
+ * end, removed again on any failure; never over an input file. Returns the written file, parsed.
  */
 export async function writeConvertedDir(
-  source: { source: string; config: GPT2Config; tokenizerJson?: unknown }, out: string, safetensors: Uint8Array,
+  source: { source: string; config: GPT2Config; tokenizerJson?: unknown }, out: string, safetensors: Uint8Array, extraInputs: readonly string[] = [],
 ): Promise<SafetensorsFile> {
   const written = parseSafetensors(safetensors, joinSource(out, 'model.safetensors'));
-  validateGpt2Tensors(written, source.config);
-  await mkdir(out, { recursive: true });
-  await copyFile(joinSource(source.source, 'config.json'), joinSource(out, 'config.json'));
-  if (source.tokenizerJson !== undefined) await copyFile(joinSource(source.source, 'tokenizer.json'), joinSource(out, 'tokenizer.json'));
-  await writeFile(joinSource(out, 'model.safetensors'), safetensors);
+  validateGpt2Tensors(written, source.config, joinSource(out, 'config.json'));
+  const inputs = ['config.json', 'model.safetensors', 'tokenizer.json'].map((n) => joinSource(source.source, n));
+  const files: OutputFile[] = [{ name: 'config.json', data: await readInput(inputs[0]) }];
+  if (source.tokenizerJson !== undefined) files.push({ name: 'tokenizer.json', data: await readInput(inputs[2]) });
+  files.push({ name: 'model.safetensors', data: safetensors });
+  await writeOutputDir(out, files, [...inputs, ...extraInputs]);
   return written;
 }
 

@@ -6,13 +6,20 @@ import { openModel } from './session';
 import { streamDecoder } from '../model/tokenizer';
 import { DEFAULT_THRESHOLDS } from '../shared/probes';
 import { writeRecording } from './record';
+import { checkRecordTarget } from './outputs';
+import { resolveModelArg } from './hubCache';
+import { MODEL_FILES } from '../model/hub';
+import { join } from 'node:path';
 
 export const HELP = `usage: npm run -s cli -- generate --model DIR (--prompt TEXT | --ids 1,2,3) --tokens N [--greedy] [--json]
-                                  [--temperature T] [--top-k K] [--seed S] [--record FILE]
+                                  [--temperature T] [--top-k K] [--seed S] [--record FILE [--force]]
                                   [--tau-head X] [--tau-neuron X] [--tau-edge X]
 
 Generates N tokens after the prompt. Without --greedy it samples with temperature (default 0.8) and top-k (default 40).
-  --record FILE  run with probes on and write what fired as a sparse-gpt2-recording (docs/instrumentation.md)
+  --record FILE  run with probes on and write what fired as a sparse-gpt2-recording (docs/instrumentation.md);
+                 written under a temporary name and renamed at the end; an existing FILE is replaced only if it
+                 is a recording (its "format" tag), never if it is one of the model's files
+  --force        with --record: replace an existing FILE that is not a recording
   --tau-*        firing thresholds for the recording (defaults: src/probes/thresholds.ts)
   --json   one JSON object: {"prompt_ids","ids","text","steps":[{"id","top":[[id,logit] x5]}],"prefill_ms","decode_ms","decode_tokens_per_s","stop_reason"}`;
 
@@ -27,6 +34,7 @@ const OPTIONS = {
   'top-k': { type: 'string' },
   seed: { type: 'string' },
   record: { type: 'string' },
+  force: { type: 'boolean' },
   'tau-head': { type: 'string' },
   'tau-neuron': { type: 'string' },
   'tau-edge': { type: 'string' },
@@ -56,7 +64,16 @@ export async function run(args: string[]): Promise<void> {
     edge: floatOption(v, 'tau-edge', { min: 0, minExclusive: true, max: 1, default: DEFAULT_THRESHOLDS.edge })!,
   };
 
-  const s = await openModel(dir);
+  const force = flag(v, 'force');
+  if (force && record === undefined) throw new CliError('--force applies only to --record FILE');
+  let modelArg = dir;
+  if (record !== undefined) {
+    // Before any work: the recording's target must be writable and must not be an input or a foreign file.
+    modelArg = await resolveModelArg(dir, (line) => process.stderr.write(`${line}\n`));
+    await checkRecordTarget(record, force, MODEL_FILES.map((f) => join(modelArg, f)));
+  }
+
+  const s = await openModel(modelArg);
   let promptIds: number[];
   if (prompt !== undefined) {
     if (!s.tokenizer) throw new CliError(`generate: ${dir} has no tokenizer.json; pass token ids with --ids instead of --prompt`);

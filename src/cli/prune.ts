@@ -11,6 +11,7 @@ import {
   type ActivationNorms, type PruneMethod,
 } from '../model/prune';
 import { loadTokenizer } from '../model/tokenizer';
+import { clipText } from '../shared/preview';
 import { choice, CliError, flag, floatOption, optionalString, parseOptions, requireString } from './args';
 import { blockOption, checkOutDir, writeConvertedDir } from './convert';
 import { resolveModelArg } from './hubCache';
@@ -29,7 +30,8 @@ checkpoint (config.json and tokenizer.json copied; __metadata__ records method, 
                        feature k over the calibration tokens (CPU reference forward; needs tokenizer.json)
   --calibration FILE   calibration text for --method activation (default: a built-in paragraph); split
                        into windows of the model's context length
-  --out DIR            output directory (created if missing; must differ from --model)`;
+  --out DIR            output directory (created if missing; must differ from --model). Written as one
+                       unit: nothing is left there if the command fails, and no input file is ever replaced`;
 
 const OPTIONS = {
   model: { type: 'string' },
@@ -46,7 +48,7 @@ async function readCalibration(file: string): Promise<string> {
     return await readFile(file, 'utf8');
   } catch (e) {
     const code = (e as { code?: string }).code;
-    throw new Error(`${file}: ${code === 'ENOENT' ? 'calibration file not found' : `cannot read calibration file (${(e as Error).message})`}`);
+    throw new ModelFormatError({ file, code: 'io', problem: code === 'ENOENT' ? 'calibration file not found' : `cannot read calibration file (${clipText(String((e as Error).message))})` });
   }
 }
 
@@ -98,7 +100,7 @@ export async function run(args: string[]): Promise<void> {
   metadata[PRUNE_METADATA_KEYS.block] = String(block);
   if (norms) metadata[PRUNE_METADATA_KEYS.calibrationTokens] = String(norms.tokens);
   const bytes = writeGpt2Checkpoint(pruned.weights, { format: 'bsr', block, dtype: (name) => dtypes.get(name) ?? 'F32', metadata });
-  await writeConvertedDir(files, out, bytes);
+  await writeConvertedDir(files, out, bytes, calibration !== undefined ? [calibration] : []);
 
   const kept = pruned.matrices.reduce((s, m) => s + m.keptBlocks, 0);
   const total = pruned.matrices.reduce((s, m) => s + m.totalBlocks, 0);

@@ -1,7 +1,7 @@
 // `generate --record FILE`: the generation with probes on, written as a sparse-gpt2-recording
 // (docs/instrumentation.md), the same file the page's Record / Export produces.
 
-import { writeFile, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { GenerationSummary } from '../model/engineApi';
 import type { Gpt2Engine } from '../model/gpt2';
@@ -10,6 +10,8 @@ import { compositionOnGpu, edgeCandidates } from '../probes/composition';
 import type { Thresholds } from '../shared/probes';
 import { encodeRecording, sha256Hex, type RecordingSampling } from '../probes/snapshot';
 import { buildRecording } from '../app/recorder';
+import { MODEL_FILES } from '../model/hub';
+import { writeFileAtomic } from './outputs';
 
 export async function writeRecording(o: {
   file: string;
@@ -40,5 +42,6 @@ export async function writeRecording(o: {
     candidates: edgeCandidates({ nLayer: cfg.nLayer, nHead: cfg.nHead, strength }, o.thresholds.edge),
     tokens: o.out.steps.map((s) => ({ id: s.id, text: o.tokenizer ? o.tokenizer.decode([s.id]) : String(s.id), ms: s.ms, probes: s.probes! })),
   });
-  await writeFile(o.file, encodeRecording(rec));
+  // Atomic, and never over one of the model's files (checkRecordTarget ran before the generation).
+  await writeFileAtomic(o.file, encodeRecording(rec), MODEL_FILES.map((f) => join(o.modelDir, f)));
 }

@@ -4,6 +4,7 @@
 // The byte-level converters move raw element bytes, so any dtype converts losslessly, bit for bit.
 
 import { ModelFormatError } from './errors';
+import { clipText, previewJson } from '../shared/preview';
 import { elementCount, formatShape, LITTLE_ENDIAN, type SafetensorsDtype, type SafetensorsFile, type TensorInfo } from './safetensors';
 
 /** Block sizes a checkpoint may use (the GPU kernels are built for these). */
@@ -231,7 +232,7 @@ export function validateBsrIndices(
     if (crow[r + 1] < crow[r]) fail('offsets', crowName, `decreases at row-block ${r} (${crow[r]} then ${crow[r + 1]}); row pointers must not decrease`);
   }
   if (crow[rowBlocks] !== col.length) {
-    fail('offsets', crowName, `ends at ${crow[rowBlocks]} but ${colName} holds ${col.length} blocks`);
+    fail('offsets', crowName, `ends at ${crow[rowBlocks]} but ${clipText(colName)} holds ${col.length} blocks`);
   }
   for (let r = 0; r < rowBlocks; r++) {
     for (let i = crow[r]; i < crow[r + 1]; i++) {
@@ -293,14 +294,14 @@ export function fileBsrBlockSize(st: SafetensorsFile, forTensor: string): BsrBlo
   if (format !== 'bsr') {
     fail(format === undefined
       ? `BSR companion tensors present but __metadata__ has no "${SPARSE_FORMAT_KEY}"`
-      : `__metadata__ "${SPARSE_FORMAT_KEY}" is ${JSON.stringify(format)}, only "bsr" is supported`,
+      : `__metadata__ "${SPARSE_FORMAT_KEY}" is ${previewJson(format)}, only "bsr" is supported`,
     `set __metadata__ {"${SPARSE_FORMAT_KEY}": "bsr", "${BSR_BLOCK_SIZE_KEY}": "32", ...} (docs/bsr.md)`);
   }
   const raw = st.metadata[BSR_BLOCK_SIZE_KEY];
   const block = Number(raw);
   if (raw === undefined) fail(`__metadata__ has no "${BSR_BLOCK_SIZE_KEY}" (one of ${BSR_BLOCK_SIZES.join(', ')})`);
   if (!/^[0-9]+$/.test(raw) || !(BSR_BLOCK_SIZES as readonly number[]).includes(block)) {
-    fail(`__metadata__ "${BSR_BLOCK_SIZE_KEY}" must be one of ${BSR_BLOCK_SIZES.join(', ')} (got ${JSON.stringify(raw)})`);
+    fail(`__metadata__ "${BSR_BLOCK_SIZE_KEY}" must be one of ${BSR_BLOCK_SIZES.join(', ')} (got ${previewJson(raw)})`);
   }
   return block as BsrBlockSize;
 }
@@ -319,9 +320,9 @@ function metadataShape(st: SafetensorsFile, name: string): [number, number] {
     throw new ModelFormatError({
       file: st.file, tensor: name, code: 'header-json',
       problem: raw === undefined
-        ? `__metadata__ has no "${key}" giving the matrix's logical shape`
-        : `__metadata__ "${key}" must be a JSON array [rows, cols] of non-negative integers (got ${JSON.stringify(raw)})`,
-      hint: `e.g. "${key}": "[768,2304]"`,
+        ? `__metadata__ has no ${previewJson(key)} giving the matrix's logical shape`
+        : `__metadata__ ${previewJson(key)} must be a JSON array [rows, cols] of non-negative integers (got ${previewJson(raw)})`,
+      hint: `e.g. ${previewJson(key)}: "[768,2304]"`,
     });
   }
   return [parsed[0] as number, parsed[1] as number];
@@ -349,7 +350,7 @@ export function readBsrTensorInfo(st: SafetensorsFile, name: string): BsrTensorI
     if (!t) {
       throw new ModelFormatError({
         file, tensor: name + suffix, code: 'missing-tensor',
-        problem: `BSR companion missing: a block-sparse "${name}" needs ${name}${BSR_CROW_SUFFIX}, ${name}${BSR_COL_SUFFIX} and ${name}${BSR_VALUES_SUFFIX}`,
+        problem: `BSR companion missing: a block-sparse ${previewJson(name)} needs ${BSR_CROW_SUFFIX}, ${BSR_COL_SUFFIX} and ${BSR_VALUES_SUFFIX} companions`,
       });
     }
     return t;
@@ -409,7 +410,7 @@ function checkZeroPadding(st: SafetensorsFile, v: TensorInfo, crow: Int32Array, 
               throw new ModelFormatError({
                 file: st.file, tensor: v.name, code: 'shape',
                 problem: `block ${i} has a nonzero value at (${r}, ${c}), past the logical shape [${rows}, ${cols}]; edge blocks must be zero-padded`,
-                hint: `check "${name}${SHAPE_KEY_SUFFIX}" in __metadata__`,
+                hint: `check ${previewJson(name + SHAPE_KEY_SUFFIX)} in __metadata__`,
               });
             }
           }

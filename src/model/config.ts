@@ -2,6 +2,7 @@
 // and the inverse (our config -> HF JSON) for generated test models.
 
 import { ModelFormatError } from './errors';
+import { previewJson } from '../shared/preview';
 
 export interface GPT2Config {
   nLayer: number;
@@ -26,7 +27,7 @@ function positiveInt(obj: Record<string, unknown>, key: string, file: string): n
   const v = obj[key];
   if (v === undefined || v === null) fail(file, `missing "${key}"`, 'a GPT-2 config.json needs n_layer, n_head, n_embd, n_positions (or n_ctx) and vocab_size');
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) {
-    fail(file, `"${key}" must be a positive integer (got ${JSON.stringify(v)})`);
+    fail(file, `"${key}" must be a positive integer (got ${previewJson(v)})`);
   }
   return v;
 }
@@ -44,7 +45,7 @@ export function parseConfig(json: unknown, file = 'config.json'): GPT2Config {
   const obj = json as Record<string, unknown>;
 
   if (obj.model_type !== undefined && obj.model_type !== 'gpt2') {
-    fail(file, `model_type is ${JSON.stringify(obj.model_type)}, expected "gpt2"`);
+    fail(file, `model_type is ${previewJson(obj.model_type)}, expected "gpt2"`);
   }
   const nLayer = positiveInt(obj, 'n_layer', file);
   const nHead = positiveInt(obj, 'n_head', file);
@@ -58,7 +59,7 @@ export function parseConfig(json: unknown, file = 'config.json'): GPT2Config {
   if (obj.layer_norm_epsilon !== undefined && obj.layer_norm_epsilon !== null) {
     const eps = obj.layer_norm_epsilon;
     if (typeof eps !== 'number' || !Number.isFinite(eps) || eps <= 0 || eps >= 1) {
-      fail(file, `"layer_norm_epsilon" must be a number in (0, 1) (got ${JSON.stringify(eps)})`);
+      fail(file, `"layer_norm_epsilon" must be a number in (0, 1) (got ${previewJson(eps)})`);
     }
     layerNormEps = eps;
   }
@@ -70,10 +71,10 @@ export function parseConfig(json: unknown, file = 'config.json'): GPT2Config {
 
   const act = obj.activation_function;
   if (act !== undefined && act !== null && (typeof act !== 'string' || !TANH_GELU_NAMES.has(act))) {
-    fail(file, `activation_function ${JSON.stringify(act)} is not supported`, 'only GPT-2\'s tanh GELU ("gelu_new") is implemented');
+    fail(file, `activation_function ${previewJson(act)} is not supported`, 'only GPT-2\'s tanh GELU ("gelu_new") is implemented');
   }
   if (obj.n_inner !== undefined && obj.n_inner !== null && obj.n_inner !== 4 * nEmbd) {
-    fail(file, `n_inner ${JSON.stringify(obj.n_inner)} is not supported`, `the MLP width must be 4·n_embd = ${4 * nEmbd}`);
+    fail(file, `n_inner ${previewJson(obj.n_inner)} is not supported`, `the MLP width must be 4·n_embd = ${4 * nEmbd}`);
   }
   if (obj.tie_word_embeddings === false) {
     fail(file, 'tie_word_embeddings is false', 'the LM head is tied to wte.weight; untied heads are not supported');

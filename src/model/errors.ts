@@ -1,5 +1,14 @@
 // Typed error for everything that can be wrong with a model's files (config.json, model.safetensors,
-// tokenizer.json): it names the file, the tensor when there is one, the problem and what to do.
+// tokenizer.json): it names the file, the tensor when there is one, the problem and what to do. The message
+// is bounded (at most about 1,650 characters): the file name shows at most 2 · PREVIEW_CHARS characters, a
+// tensor name PREVIEW_CHARS, the problem MAX_PROBLEM_CHARS and the hint MAX_HINT_CHARS (values echoed inside
+// them go through previewJson, src/shared/preview.ts, so these limits only cut runaways).
+
+import { clipText, PREVIEW_CHARS } from '../shared/preview';
+
+/** Longest problem and hint texts a message carries. */
+export const MAX_PROBLEM_CHARS = 800;
+export const MAX_HINT_CHARS = 400;
 
 /** Which kind of problem a ModelFormatError reports; tests and callers switch on this, not on the text. */
 export type ModelFormatErrorCode =
@@ -15,6 +24,7 @@ export type ModelFormatErrorCode =
   | 'unsupported'
   | 'config'
   | 'tokenizer'
+  | 'value'
   | 'io';
 
 export interface ModelFormatErrorOptions {
@@ -37,8 +47,8 @@ export class ModelFormatError extends Error {
   readonly hint?: string;
 
   constructor(opts: ModelFormatErrorOptions) {
-    const where = `${opts.file}${opts.tensor !== undefined ? ` [${opts.tensor}]` : ''}`;
-    super(`${where}: ${opts.problem}${opts.hint ? ` — ${opts.hint}` : ''}`);
+    const where = `${clipText(opts.file, 2 * PREVIEW_CHARS)}${opts.tensor !== undefined ? ` [${clipText(opts.tensor, PREVIEW_CHARS)}]` : ''}`;
+    super(`${where}: ${clipText(opts.problem, MAX_PROBLEM_CHARS)}${opts.hint ? ` — ${clipText(opts.hint, MAX_HINT_CHARS)}` : ''}`);
     this.name = 'ModelFormatError';
     this.file = opts.file;
     this.tensor = opts.tensor;

@@ -3,6 +3,7 @@
 
 import { parseModelFiles, type ModelFiles } from './checkpoint';
 import { joinSource, ModelFormatError } from './errors';
+import { clipText } from '../shared/preview';
 
 const MAKE_HINT = 'create a model with `npm run -s cli -- make-test-model --out DIR --layers 2 --heads 2 --embd 64 --vocab 256 --ctx 128 --seed 1`';
 
@@ -21,7 +22,7 @@ function ioError(file: string, e: unknown, required: boolean): ModelFormatError 
     });
   }
   if (code === 'EISDIR') return new ModelFormatError({ file, code: 'io', problem: 'is a directory, expected a file' });
-  return new ModelFormatError({ file, code: 'io', problem: `cannot read (${(e as Error).message})` });
+  return new ModelFormatError({ file, code: 'io', problem: `cannot read (${clipText(String((e as Error)?.message ?? e), 300)})` });
 }
 
 /** Reads and validates a model directory (Node). Missing or unreadable files give a ModelFormatError with code 'io'. */
@@ -56,7 +57,7 @@ async function get(url: string, fetchImpl: typeof fetch, accept: string): Promis
   try {
     return await fetchImpl(url, { headers: { Accept: accept } });
   } catch (e) {
-    throw new ModelFormatError({ file: url, code: 'io', problem: `request failed (${(e as Error).message})`, hint: 'check the URL and that the server is running' });
+    throw new ModelFormatError({ file: url, code: 'io', problem: `request failed (${clipText(String((e as Error)?.message ?? e), 300)})`, hint: 'check the URL and that the server is running' });
   }
 }
 

@@ -3,6 +3,7 @@
 // cancellation. Shared by the page (Cache API) and the CLI (a local cache folder).
 
 import { ModelFormatError } from './errors';
+import { clipText } from '../shared/preview';
 
 export const DEFAULT_HUB = 'https://huggingface.co';
 export const MODEL_FILES = ['config.json', 'model.safetensors', 'tokenizer.json'] as const;
@@ -46,7 +47,7 @@ export async function downloadFile(
     res = await f(url, { signal: o.signal });
   } catch (e) {
     if (o.signal?.aborted) throw e;
-    throw new ModelFormatError({ file: url, code: 'io', problem: `download failed: ${String((e as Error).message ?? e)}`, hint: 'check the network connection (offline?) and try again' });
+    throw new ModelFormatError({ file: url, code: 'io', problem: `download failed: ${clipText(String((e as Error)?.message ?? e), 300)}`, hint: 'check the network connection (offline?) and try again' });
   }
   if (res.status === 404 && o.optional) return null;
   if (!res.ok) {
@@ -71,7 +72,7 @@ export async function downloadFile(
       if (o.signal?.aborted) throw e;
       throw new ModelFormatError({
         file: url, code: 'truncated',
-        problem: `download interrupted after ${loaded}${total !== undefined ? ` of ${total}` : ''} bytes (${String((e as Error).message ?? e)})`,
+        problem: `download interrupted after ${loaded}${total !== undefined ? ` of ${total}` : ''} bytes (${clipText(String((e as Error)?.message ?? e), 300)})`,
         hint: 'the connection dropped: try again',
       });
     }

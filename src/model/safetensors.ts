@@ -4,6 +4,7 @@
 
 import { ModelFormatError } from './errors';
 import { bf16ArrayToF32, f16ArrayToF32 } from '../shared/f16';
+import { clipText, previewJson } from '../shared/preview';
 
 export type SafetensorsDtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U64' | 'U32' | 'U16' | 'U8' | 'BOOL';
 
@@ -131,11 +132,68 @@ function isNonNegativeInt(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 }
 
+/** Deepest nesting of arrays and objects a header may have (the reference implementation's serde_json stops at 128; a real header has 3). */
+export const MAX_HEADER_DEPTH = 64;
+
 /**
- * Parses and validates a whole safetensors file held in memory. Checks, in order: at least 8 bytes;
- * header length within MAX_HEADER_BYTES and the file; header is UTF-8 JSON object; `__metadata__` maps
- * strings to strings; every tensor has a known dtype, a non-negative integer shape and data_offsets whose
- * span equals its size; every tensor lies inside the data section; no two tensors overlap.
+ * Scans JSON text (already known to parse) for what JSON.parse hides: a key that appears twice in one object
+ * (JSON.parse silently keeps the last) and nesting deeper than maxDepth. Iterative, linear in the text.
+ * Returns the first problem, or undefined.
+ */
+export function scanJsonKeys(text: string, maxDepth: number = MAX_HEADER_DEPTH): { duplicate?: { key: string; path: string[] }; tooDeep?: { path: string[] } } | undefined {
+  // One entry per open container: the keys seen so far (objects) or null (arrays); keyOf is the key under
+  // which each container sits in its parent (for naming the place of a duplicate).
+  const seen: Array<Set<string> | null> = [];
+  const keyOf: string[] = [];
+  let pendingKey = '';
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      let j = i + 1;
+      let escaped = false;
+      for (; j < n; j++) {
+        const d = text.charCodeAt(j);
+        if (d === 0x5c /* \ */) {
+          escaped = true;
+          j++;
+        } else if (d === 0x22) {
+          break;
+        }
+      }
+      const start = i;
+      i = j;
+      const top = seen.length > 0 ? seen[seen.length - 1] : null;
+      if (top === null) continue; // a value inside an array (or a top-level string)
+      let k = i + 1;
+      while (k < n && (text.charCodeAt(k) === 0x20 || text.charCodeAt(k) === 0x09 || text.charCodeAt(k) === 0x0a || text.charCodeAt(k) === 0x0d)) k++;
+      if (text.charCodeAt(k) !== 0x3a /* : */) continue; // a string value, not a key
+      const key = escaped ? (JSON.parse(text.slice(start, j + 1)) as string) : text.slice(start + 1, j);
+      if (top.has(key)) return { duplicate: { key, path: keyOf.slice(1) } };
+      top.add(key);
+      pendingKey = key;
+    } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
+      if (seen.length >= maxDepth) return { tooDeep: { path: keyOf.slice(1).filter((k) => k !== '[]').slice(0, 3) } };
+      const parent = seen.length > 0 ? seen[seen.length - 1] : null;
+      keyOf.push(parent === null ? (seen.length === 0 ? '' : '[]') : pendingKey);
+      seen.push(c === 0x7b ? new Set() : null);
+    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
+      seen.pop();
+      keyOf.pop();
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Parses and validates a whole safetensors file held in memory, as strictly as the reference implementation
+ * (huggingface/safetensors): at least 8 bytes; header length within MAX_HEADER_BYTES and the file; the header
+ * is UTF-8 JSON starting with "{", an object, no key twice in any object, nested at most MAX_HEADER_DEPTH
+ * deep; `__metadata__` maps strings to strings; every tensor has a known dtype, a non-negative integer shape
+ * and data_offsets whose span equals its size; no two tensors overlap; every tensor lies inside the data
+ * section; and the tensors cover the data section exactly: the first begins at byte 0, each next one where
+ * the previous ends, the last at the end of the file (no holes, no trailing bytes; so a header length that
+ * is off by even one byte fails). Values from the file are echoed through previewJson (bounded).
  */
 export function parseSafetensors(bytes: Uint8Array, file: string): SafetensorsFile {
   const err = (code: ModelFormatError['code'], problem: string, tensor?: string, hint?: string): never => {
@@ -157,6 +215,10 @@ export function parseSafetensors(bytes: Uint8Array, file: string): SafetensorsFi
       'the file is truncated or not a safetensors file');
   }
   if (headerLen < 2) err('header-json', `header length ${headerLen} is too short for a JSON object`);
+  if (bytes[8] !== 0x7b) {
+    err('header-json', `header must start with "{" (byte 8 is 0x${bytes[8].toString(16).padStart(2, '0')})`, undefined,
+      'not a safetensors file, or its header length is wrong');
+  }
 
   let text: string;
   try {
@@ -168,17 +230,33 @@ export function parseSafetensors(bytes: Uint8Array, file: string): SafetensorsFi
   try {
     header = JSON.parse(text);
   } catch (e) {
-    return err('header-json', `header is not valid JSON (${(e as Error).message})`);
+    return err('header-json', `header is not valid JSON (${clipText((e as Error).message)})`, undefined,
+      'the file is corrupted, or the header length does not match the JSON');
   }
   if (!isPlainObject(header)) err('header-json', 'header must be a JSON object of tensors');
+  const scan = scanJsonKeys(text);
+  if (scan?.tooDeep !== undefined) {
+    const [entry, ...field] = scan.tooDeep.path;
+    const meta = entry === '__metadata__';
+    const where = entry === undefined ? 'the header' : meta ? previewJson([entry, ...field].join('.'))
+      : field.length > 0 ? `${previewJson(field.join('.'))} of this entry` : 'this entry';
+    err('header-json', `${where} nests arrays or objects more than ${MAX_HEADER_DEPTH} levels deep`,
+      meta ? undefined : entry, 'a safetensors header is {name: {dtype, shape, data_offsets}, __metadata__: {key: string}}');
+  }
+  if (scan?.duplicate) {
+    const { key, path } = scan.duplicate;
+    err('header-json', `key ${previewJson(key)} appears twice in ${path.length === 0 ? 'the header' : `the header entry ${previewJson(path[0])}`}`,
+      path.length === 0 && key !== '__metadata__' ? key : undefined,
+      'JSON.parse would silently keep the last one; the reference implementation refuses the file: write each tensor once');
+  }
   const head = header as Record<string, unknown>;
 
   const metadata: Record<string, string> = {};
   if (head.__metadata__ !== undefined) {
     const m = head.__metadata__;
-    if (!isPlainObject(m)) err('header-json', '__metadata__ must be an object of strings');
+    if (!isPlainObject(m)) err('header-json', `__metadata__ must be an object of strings (got ${previewJson(m)})`);
     for (const [k, v] of Object.entries(m as Record<string, unknown>)) {
-      if (typeof v !== 'string') err('header-json', `__metadata__["${k}"] must be a string (got ${JSON.stringify(v)})`);
+      if (typeof v !== 'string') err('header-json', `__metadata__[${previewJson(k)}] must be a string (got ${previewJson(v)})`);
       metadata[k] = v as string;
     }
   }
@@ -188,25 +266,25 @@ export function parseSafetensors(bytes: Uint8Array, file: string): SafetensorsFi
   const tensors = new Map<string, TensorInfo>();
   for (const [name, entry] of Object.entries(head)) {
     if (name === '__metadata__') continue;
-    if (!isPlainObject(entry)) err('header-json', 'entry must be an object with dtype, shape and data_offsets', name);
+    if (!isPlainObject(entry)) err('header-json', `entry must be an object with dtype, shape and data_offsets (got ${previewJson(entry)})`, name);
     const { dtype, shape, data_offsets: offsets } = entry as Record<string, unknown>;
     if (!isSafetensorsDtype(dtype)) {
-      err('unknown-dtype', `unknown dtype ${JSON.stringify(dtype)}`, name, `known: ${Object.keys(DTYPE_BYTES).join(', ')}`);
+      err('unknown-dtype', `unknown dtype ${previewJson(dtype)}`, name, `known: ${Object.keys(DTYPE_BYTES).join(', ')}`);
     }
     if (!Array.isArray(shape) || !shape.every(isNonNegativeInt)) {
-      err('header-json', `shape must be an array of non-negative integers (got ${JSON.stringify(shape)})`, name);
+      err('header-json', `shape must be an array of non-negative integers (got ${previewJson(shape)})`, name);
     }
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isNonNegativeInt)) {
-      err('offsets', `data_offsets must be [begin, end] with non-negative integers (got ${JSON.stringify(offsets)})`, name);
+      err('offsets', `data_offsets must be [begin, end] with non-negative integers (got ${previewJson(offsets)})`, name);
     }
     const dt = dtype as SafetensorsDtype;
     const shp = shape as number[];
     const [begin, end] = offsets as number[];
     const nbytes = elementCount(shp) * DTYPE_BYTES[dt];
-    if (!Number.isSafeInteger(nbytes)) err('offsets', `shape ${formatShape(shp)} is too large`, name);
+    if (!Number.isSafeInteger(nbytes)) err('offsets', `shape ${previewJson(shp)} is too large`, name);
     if (end < begin) err('offsets', `data_offsets [${begin}, ${end}] end before they begin`, name);
     if (end - begin !== nbytes) {
-      err('offsets', `data_offsets [${begin}, ${end}] span ${end - begin} bytes but ${dt} ${formatShape(shp)} needs ${nbytes}`, name);
+      err('offsets', `data_offsets [${begin}, ${end}] span ${end - begin} bytes but ${dt} ${previewJson(shp)} needs ${nbytes}`, name);
     }
     tensors.set(name, { name, dtype: dt, shape: shp.slice(), begin, end });
   }
@@ -220,7 +298,7 @@ export function parseSafetensors(bytes: Uint8Array, file: string): SafetensorsFi
     if (t.begin !== expectedBegin) tiled = false;
     expectedBegin = t.end;
     if (prev && t.begin < prev.end && t.end > t.begin && prev.end > prev.begin) {
-      err('overlap', `bytes [${t.begin}, ${t.end}) overlap tensor "${prev.name}" at [${prev.begin}, ${prev.end})`, t.name);
+      err('overlap', `bytes [${t.begin}, ${t.end}) overlap tensor ${previewJson(prev.name)} at [${prev.begin}, ${prev.end})`, t.name);
     }
     if (!prev || t.end > prev.end) prev = t;
   }
@@ -233,6 +311,23 @@ export function parseSafetensors(bytes: Uint8Array, file: string): SafetensorsFi
       }
       err('offsets', `data_offsets [${t.begin}, ${t.end}] lie outside the ${dataLen}-byte data section`, t.name);
     }
+  }
+  // Exact cover: no byte of the data section belongs to no tensor (the reference implementation's rule).
+  let covered = 0;
+  let before: TensorInfo | null = null;
+  for (const t of sorted) {
+    if (t.begin > covered) {
+      err('offsets', `bytes [${covered}, ${t.begin}) of the data section belong to no tensor (${before ? `after ${previewJson(before.name)}, ` : 'before the first tensor, '}before this one)`,
+        t.name, 'the tensors must cover the data section exactly, without holes, the first one from byte 0');
+    }
+    if (t.end > covered) {
+      covered = t.end;
+      before = t;
+    }
+  }
+  if (covered !== dataLen) {
+    err('offsets', `the data section has ${dataLen - covered} byte${dataLen - covered === 1 ? '' : 's'} after the last tensor (the tensors cover ${covered} of ${dataLen} bytes)`,
+      undefined, 'the header length field is wrong (even by one byte) or bytes were appended: the file must end where its last tensor does');
   }
   return new SafetensorsFile(file, bytes, dataStart, tensors, metadata);
 }

@@ -7,7 +7,7 @@ import { expectedTensors } from './checkpoint';
 import { joinSource } from './errors';
 import { f32ArrayToBf16Bits, f32ArrayToF16Bits } from '../shared/f16';
 import { nodeFs } from './files';
-import { elementCount, LITTLE_ENDIAN, planSafetensors, type SafetensorsDtype } from './safetensors';
+import { DTYPE_BYTES, elementCount, LITTLE_ENDIAN, MAX_HEADER_BYTES, planSafetensors, type SafetensorsDtype } from './safetensors';
 
 export interface TestModelOptions {
   layers: number;
@@ -89,10 +89,54 @@ function distribution(name: string, cfg: GPT2Config): { mean: number; halfWidth:
   }
 }
 
+/**
+ * Largest model.safetensors makeTestModel builds: 2 GiB − 1 bytes. The file is built in one typed array and
+ * read back by the loader with one readFile, which Node caps at 2 GiB − 1 bytes (kIoMaxLength).
+ */
+export const MAX_TEST_MODEL_BYTES = 2 ** 31 - 1;
+/** Upper bound of one tensor's entry in the header JSON (name with a 10-digit layer index, dtype, shape, offsets). */
+const HEADER_BYTES_PER_TENSOR = 160;
+
+/**
+ * Why a test model of these dimensions cannot be built, or undefined when it can: its model.safetensors
+ * (parameters × dtype bytes plus the header) must be at most MAX_TEST_MODEL_BYTES and its header at most
+ * MAX_HEADER_BYTES. Pure arithmetic on the options: nothing is allocated or listed, whatever they are.
+ * The message says how many layers would fit at this width, vocabulary and context.
+ */
+export function testModelSizeProblem(opts: Omit<TestModelOptions, 'seed'>): string | undefined {
+  const { layers: L, embd: d, vocab: V, ctx: C } = opts;
+  const dtype = opts.dtype ?? 'F32';
+  const size = DTYPE_BYTES[dtype as SafetensorsDtype] ?? 4;
+  const perLayer = 12 * d * d + 13 * d; // layerParameterCount
+  const fixed = V * d + C * d + 2 * d;
+  const params = fixed + L * perLayer;
+  const headerBytes = HEADER_BYTES_PER_TENSOR * (12 * L + 4) + 1024;
+  const bytes = params * size + headerBytes;
+  const num = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : String(n));
+  const fitLayers = Math.max(0, Math.min(
+    Math.floor((MAX_TEST_MODEL_BYTES - 1024 - (fixed * size + 4 * HEADER_BYTES_PER_TENSOR)) / (perLayer * size + 12 * HEADER_BYTES_PER_TENSOR)),
+    Math.floor((MAX_HEADER_BYTES - 1024 - 4 * HEADER_BYTES_PER_TENSOR) / (12 * HEADER_BYTES_PER_TENSOR)),
+  ));
+  const what = `${num(L)} layers × ${num(d)}, vocab ${num(V)}, ctx ${num(C)}`;
+  const advice = fitLayers >= 1
+    ? `at this width, vocabulary and context at most ${num(fitLayers)} layers fit; use fewer layers, a smaller width, vocabulary or context${size > 2 ? ', or F16' : ''}`
+    : `the embeddings alone (vocab × width + ctx × width) do not fit: use a smaller width, vocabulary or context${size > 2 ? ', or F16' : ''}`;
+  if (!(bytes <= MAX_TEST_MODEL_BYTES)) {
+    return `${what} makes ${num(params)} parameters, ${num(bytes)} bytes as ${dtype}, over the ${num(MAX_TEST_MODEL_BYTES)} bytes (2 GiB) ` +
+      `a model.safetensors can have here (it is built in memory and read back with one readFile); ${advice}`;
+  }
+  if (headerBytes > MAX_HEADER_BYTES) {
+    return `${what} needs ${num(12 * L + 4)} tensors, whose safetensors header would exceed the ${num(MAX_HEADER_BYTES)}-byte limit; ${advice}`;
+  }
+  return undefined;
+}
+
 /** A deterministic random GPT-2 (same options → identical bytes) in HF layout, names without prefix. */
 export function makeTestModel(opts: TestModelOptions): TestModel {
   const dtype: SafetensorsDtype = opts.dtype ?? 'F32';
   if (!(dtype in TORCH_DTYPE)) throw new RangeError(`dtype must be F32, F16 or BF16 (got ${String(dtype)})`);
+  const tooLarge = testModelSizeProblem(opts);
+  if (tooLarge !== undefined) throw new RangeError(`makeTestModel: ${tooLarge}`);
   if (!Number.isSafeInteger(opts.seed)) throw new RangeError(`seed must be an integer (got ${opts.seed})`);
   if (!LITTLE_ENDIAN) throw new Error('makeTestModel writes little-endian data in place and needs a little-endian host');
   const config = parseConfig({

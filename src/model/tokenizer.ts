@@ -3,6 +3,7 @@
 
 import { Tokenizer } from '@huggingface/tokenizers';
 import { ModelFormatError } from './errors';
+import { clipText, previewJson } from '../shared/preview';
 
 export interface TextTokenizer {
   encode(text: string): number[];
@@ -37,6 +38,7 @@ export async function loadTokenizer(tokenizerJson: unknown, opts: LoadTokenizerO
   const json = tokenizerJson as Record<string, unknown>;
   if (json.model === null || typeof json.model !== 'object') fail('missing "model" object', 'expected a Hugging Face tokenizer.json');
   if (json.added_tokens !== undefined && !Array.isArray(json.added_tokens)) fail('"added_tokens" must be an array');
+  checkBpeModel(json, file, opts.vocabSize);
 
   let tok: Tokenizer;
   try {
@@ -46,7 +48,7 @@ export async function loadTokenizer(tokenizerJson: unknown, opts: LoadTokenizerO
       { clean_up_tokenization_spaces: false },
     );
   } catch (e) {
-    return fail(`cannot build tokenizer (${(e as Error).message})`);
+    return fail(`cannot build tokenizer (${clipText(String((e as Error)?.message ?? e))})`);
   }
 
   let maxId = -1;
@@ -59,7 +61,7 @@ export async function loadTokenizer(tokenizerJson: unknown, opts: LoadTokenizerO
   }
   if (maxId < 0) fail('vocabulary is empty');
   if (opts.vocabSize !== undefined && maxId >= opts.vocabSize) {
-    fail(`token ${JSON.stringify(maxToken)} has id ${maxId}, outside the model's vocab_size ${opts.vocabSize}`,
+    fail(`token ${previewJson(maxToken)} has id ${maxId}, outside the model's vocab_size ${opts.vocabSize}`,
       'the tokenizer does not belong to this model');
   }
 
@@ -103,6 +105,92 @@ export async function loadTokenizer(tokenizerJson: unknown, opts: LoadTokenizerO
     eosId,
     vocabSize: maxId + 1,
   };
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * The parts of tokenizer.json the engine relies on, checked before the tokenizers library sees them (it
+ * accepts ids like -1, 1.5 or "7" and then reports nonsense such as `token undefined has id 4096`):
+ * model.type is "BPE"; model.vocab is a non-empty object whose ids are integers in [0, vocab_size) (or
+ * [0, 2³¹) without a model), each used once; every merge is two non-empty tokens ("a b" or ["a", "b"]),
+ * both in the vocabulary, whose concatenation is in it too; every added token has a non-empty content and
+ * such an id, unique among the added tokens, and equal to the vocabulary's id when its content is there.
+ * Errors name the file, the field (model.vocab, model.merges[i], added_tokens[i]), the token and the bad value.
+ */
+export function checkBpeModel(json: Record<string, unknown>, file: string, vocabSize?: number): void {
+  const fail = (problem: string, hint?: string): never => {
+    throw new ModelFormatError({ file, code: 'tokenizer', problem, hint });
+  };
+  const model = json.model as Record<string, unknown>;
+  if (model.type !== 'BPE') {
+    fail(`model.type is ${previewJson(model.type)}, expected "BPE"`, 'the engine runs byte-level BPE tokenizers such as GPT-2\'s');
+  }
+  const limit = vocabSize ?? 2 ** 31;
+  const range = vocabSize !== undefined ? `[0, ${vocabSize}) (the model's vocab_size ${vocabSize})` : `[0, ${limit})`;
+  const badId = (where: string, token: string, id: unknown): never => {
+    const integer = typeof id === 'number' && Number.isInteger(id);
+    const tooLarge = integer && vocabSize !== undefined && (id as number) >= vocabSize;
+    return fail(
+      `${where}: token ${previewJson(token)} has id ${previewJson(id)}, ${!integer ? 'not an integer' : tooLarge ? `outside the model's vocab_size ${vocabSize}` : 'out of range'}; ids must be integers in ${range}`,
+      tooLarge ? 'the tokenizer does not belong to this model' : undefined,
+    );
+  };
+  const vocab = model.vocab;
+  if (!isPlainObject(vocab)) fail(`model.vocab must be an object mapping tokens to ids (got ${previewJson(vocab)})`);
+  const byId = new Map<number, string>();
+  const v = vocab as Record<string, unknown>;
+  for (const token in v) {
+    if (!Object.prototype.hasOwnProperty.call(v, token)) continue;
+    const id = v[token];
+    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id >= limit) {
+      badId('model.vocab', token, id);
+    }
+    const other = byId.get(id as number);
+    if (other !== undefined) fail(`model.vocab: tokens ${previewJson(other)} and ${previewJson(token)} both have id ${id}; each id must be used once`);
+    byId.set(id as number, token);
+  }
+  if (byId.size === 0) fail('model.vocab is empty', 'a BPE tokenizer needs at least its byte alphabet');
+  const merges = model.merges ?? [];
+  if (!Array.isArray(merges)) fail(`model.merges must be an array (got ${previewJson(merges)})`);
+  const m = merges as unknown[];
+  for (let i = 0; i < m.length; i++) {
+    const entry = m[i];
+    let pair: unknown[];
+    if (typeof entry === 'string') pair = entry.split(' ');
+    else if (Array.isArray(entry)) pair = entry;
+    else return fail(`model.merges[${i}] must be "a b" or ["a", "b"] (got ${previewJson(entry)})`);
+    if (pair.length !== 2 || pair.some((t) => typeof t !== 'string' || t === '')) {
+      fail(`model.merges[${i}] must be two non-empty tokens (got ${previewJson(entry)})`);
+    }
+    const [a, b] = pair as [string, string];
+    for (const t of [a, b, a + b]) {
+      if (!Object.prototype.hasOwnProperty.call(v, t)) {
+        fail(`model.merges[${i}] ${previewJson(entry)}: ${t === a + b ? 'the merged token' : 'token'} ${previewJson(t)} is not in model.vocab`,
+          'every merge joins two tokens of the vocabulary into a third');
+      }
+    }
+  }
+  const added = (json.added_tokens ?? []) as unknown[];
+  const addedIds = new Map<number, string>();
+  for (let i = 0; i < added.length; i++) {
+    const t = added[i];
+    if (!isPlainObject(t)) return fail(`added_tokens[${i}] must be an object with "id" and "content" (got ${previewJson(t)})`);
+    const { id, content } = t;
+    if (typeof content !== 'string' || content === '') fail(`added_tokens[${i}].content must be a non-empty string (got ${previewJson(content)})`);
+    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id >= limit) {
+      badId(`added_tokens[${i}]`, content as string, id);
+    }
+    const c = content as string;
+    const n = id as number;
+    const prev = addedIds.get(n);
+    if (prev !== undefined) fail(`added_tokens[${i}]: tokens ${previewJson(prev)} and ${previewJson(c)} both have id ${n}`);
+    addedIds.set(n, c);
+    const inVocab = Object.prototype.hasOwnProperty.call(v, c) ? (v[c] as number) : undefined;
+    if (inVocab !== undefined && inVocab !== n) fail(`added_tokens[${i}]: token ${previewJson(c)} has id ${n}, but model.vocab gives it ${inVocab}`);
+    const holder = byId.get(n);
+    if (inVocab === undefined && holder !== undefined) fail(`added_tokens[${i}]: token ${previewJson(c)} has id ${n}, which model.vocab gives to ${previewJson(holder)}`);
+  }
 }
 
 /** GPT-2's reversible byte -> printable character map (bytes_to_unicode in the original encoder.py), in vocab order. */

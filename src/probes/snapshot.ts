@@ -2,9 +2,12 @@
 // (JSON with little-endian binary arrays in base64; specified in docs/instrumentation.md). decodeRecording
 // validates strictly and rejects anything else with a SnapshotError naming the field; its work is linear in
 // the input, which is capped at 64 MiB, so no file can crash or hang it. encodeRecording runs the same
-// validation first, so nothing is ever written that could not be read back.
+// validation first, so nothing is ever written that could not be read back. Files carry a SHA-256 `checksum`
+// of their canonical payload, checked on import (optional: v1 files written before it still import).
 
 import { f16BitsToF32, f32ToF16Bits } from '../shared/f16';
+import { sha256HexSync } from '../shared/sha256';
+import { clipText, PREVIEW_CHARS } from '../shared/preview';
 import { drawnEdgeBits, drawnEdges, testBit, type EdgeCandidates } from './composition';
 import { type ProbeFrame } from './metrics';
 import { headCount, headWords, neuronWords, thresholdProblem, type ProbeShape, type Thresholds } from '../shared/probes';
@@ -50,12 +53,14 @@ export type SnapshotErrorCode =
   | 'range' // a value outside its allowed range
   | 'base64' // a binary field that is not canonical base64 of the right length
   | 'inconsistent' // fields that contradict each other
+  | 'checksum' // the contents do not match the file's SHA-256 checksum
   | 'internal'; // a bug in this reader (never expected; tests assert it does not happen)
 
 /** A recording that cannot be read or written: which field (a path such as "steps.headActivity") and why. */
 export class SnapshotError extends Error {
   constructor(readonly path: string, readonly problem: string, readonly code: SnapshotErrorCode) {
-    super(`recording${path ? ` ${path}` : ''}: ${problem}`);
+    // Bounded: a path built from a file's keys shows at most PREVIEW_CHARS characters, the problem at most 1000.
+    super(`recording${path ? ` ${clipText(path, PREVIEW_CHARS)}` : ''}: ${clipText(problem, 1000)}`);
     this.name = 'SnapshotError';
   }
 }
@@ -411,9 +416,11 @@ function gather<T extends NumArray>(steps: RecordedStep[], ctor: { new (n: numbe
   return out;
 }
 
-/** The file's bytes (UTF-8 JSON). Validates first: throws SnapshotError for a recording decode would reject. */
-export function encodeRecording(rec: Recording): Uint8Array {
-  validateRecording(rec);
+/**
+ * The file's fields in their documented order, without `checksum`: the canonical payload is this object as
+ * compact JSON (JSON.stringify, no spaces), UTF-8 encoded. rec must be valid.
+ */
+function payloadObject(rec: Recording): Record<string, unknown> {
   const shape: ProbeShape = rec.model;
   const nodes = headCount(shape);
   const E = rec.edgeCandidates.strength.length;
@@ -455,6 +462,22 @@ export function encodeRecording(rec: Recording): Uint8Array {
       edgeBits: b64(gather(steps, Uint32Array, edgeWords, (s) => drawnEdgeBits(rec.edgeCandidates, s.headFiring))),
     },
   };
+  return file;
+}
+
+/** SHA-256 (64 lower-case hex digits) of a valid recording's canonical payload: what the file's `checksum` holds. */
+export function recordingChecksum(rec: Recording): string {
+  return sha256HexSync(new TextEncoder().encode(JSON.stringify(payloadObject(rec))));
+}
+
+/**
+ * The file's bytes (UTF-8 JSON, one space of indent, the fields in documented order, `checksum` last).
+ * Validates first: throws SnapshotError for a recording decode would reject.
+ */
+export function encodeRecording(rec: Recording): Uint8Array {
+  validateRecording(rec);
+  const payload = payloadObject(rec);
+  const file = { ...payload, checksum: sha256HexSync(new TextEncoder().encode(JSON.stringify(payload))) };
   const bytes = new TextEncoder().encode(`${JSON.stringify(file, null, 1)}\n`);
   if (bytes.length > RECORDING_LIMITS.fileBytes) {
     fail('', `encodes to ${bytes.length} bytes, over the ${RECORDING_LIMITS.fileBytes}-byte limit; record fewer tokens`, 'too-large');
@@ -498,7 +521,7 @@ function decodeInner(input: Uint8Array | ArrayBuffer | string): Recording {
   try {
     root = JSON.parse(text);
   } catch (e) {
-    return fail('', `is not valid JSON (${(e as Error).message})`, 'json');
+    return fail('', `is not valid JSON (${clipText(String((e as Error).message), PREVIEW_CHARS)})`, 'json');
   }
   if (root === null || typeof root !== 'object' || Array.isArray(root)) fail('', `must be a JSON object (got ${show(root)})`, 'format');
   const r0 = root as Obj;
@@ -508,7 +531,14 @@ function decodeInner(input: Uint8Array | ArrayBuffer | string): Recording {
       ? `${r0.version} is newer than this reader (${RECORDING_VERSION}); update the page`
       : `must be ${RECORDING_VERSION} (got ${show(r0.version)})`, 'version');
   }
-  const r = object('', root, ['format', 'version', 'name', 'createdAt', 'model', 'settings', 'prompt', 'promptTokens', 'promptIds', 'edges', 'steps']);
+  const r = object('', root, ['format', 'version', 'name', 'createdAt', 'model', 'settings', 'prompt', 'promptTokens', 'promptIds', 'edges', 'steps'], ['checksum']);
+  // Optional in version 1 (files written before it existed import without one); checked last, below.
+  let checksum: string | undefined;
+  if (r.checksum !== undefined) {
+    if (typeof r.checksum !== 'string') fail('checksum', `must be a string of 64 hex digits (got ${show(r.checksum)})`, 'type');
+    if (!/^[0-9a-f]{64}$/.test(r.checksum as string)) fail('checksum', `must be 64 lower-case hex digits (got ${show(r.checksum)})`, 'range');
+    checksum = r.checksum as string;
+  }
   const m = object('model', r.model, ['id', 'sha256', 'nLayer', 'nHead', 'nEmbd', 'nCtx', 'vocabSize']);
   const model = m as unknown as RecordingModel;
   const shape = checkModel(model);
@@ -589,6 +619,13 @@ function decodeInner(input: Uint8Array | ArrayBuffer | string): Recording {
     checkStep(step, i, shape, rec);
     rec.steps.push(step);
   }
+  // Last, so that a field that is wrong in itself is reported as such: the contents must be what was written.
+  if (checksum !== undefined) {
+    const actual = recordingChecksum(rec);
+    if (actual !== checksum) {
+      fail('checksum', `SHA-256 of the contents is ${actual.slice(0, 12)}…, the file says ${checksum.slice(0, 12)}…: the file is corrupted or was edited`, 'checksum');
+    }
+  }
   return rec;
 }
 
@@ -602,6 +639,6 @@ export function decodeRecording(input: Uint8Array | ArrayBuffer | string): Recor
   } catch (e) {
     if (e instanceof SnapshotError) throw e;
     // Not expected for any input (the fuzz tests check); reported as a rejection rather than a crash.
-    throw new SnapshotError('', `cannot be read (${(e as Error)?.message ?? String(e)})`, 'internal');
+    throw new SnapshotError('', `cannot be read (${clipText(String((e as Error)?.message ?? e), PREVIEW_CHARS)})`, 'internal');
   }
 }

@@ -10,6 +10,7 @@ import { Task, TaskStatus } from '@lit/task';
 import { css, html, LitElement, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import { DEFAULT_THRESHOLDS } from '../shared/probes';
+import { boundedMessage } from '../shared/preview';
 import { RecordingStore, type RecordingSummary } from '../probes/store';
 import { openGpu, type PageGpu } from '../app/engineClient';
 import { DEFAULT_HUB } from '../model/hub';
@@ -64,8 +65,9 @@ export const DEFAULT_SETTINGS: DemoSettings = {
   gridLive: true,
 };
 
+/** What the page shows of an error (error boxes, the recordings list): its message, bounded in length. */
 function messageOf(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
+  return boundedMessage(e);
 }
 
 /** Offers a file to the user as a download. */

@@ -5,8 +5,9 @@
 // the picker and the two panels; it owns the downloads, the worker and the cache writes.
 
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import { parseModelFiles } from '../model/checkpoint';
+import { checkWeightValues, parseModelFiles, validateGpt2Tensors } from '../model/checkpoint';
 import { ModelFormatError } from '../model/errors';
+import { boundedMessage } from '../shared/preview';
 import { downloadFile, hubFileUrl, type HubModelRef } from '../model/hub';
 import { loadTokenizer } from '../model/tokenizer';
 import type { ModelFilesSource } from '../app/engineClient';
@@ -53,14 +54,14 @@ export interface PruneView {
 const PRUNED_ORIGIN = 'https://sparse-gpt2.invalid/pruned';
 
 function messageOf(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
+  return boundedMessage(e);
 }
 
-/** A typed model-file error as the page shows it: its type and code, then its message. */
+/** A typed model-file error as the page shows it: its type and code, then its (bounded) message. */
 export function describeModelError(e: unknown): string {
-  if (e instanceof ModelFormatError) return `ModelFormatError (${e.code}): ${e.message}`;
-  if (e instanceof StorageError) return e.message;
-  return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  if (e instanceof ModelFormatError) return `ModelFormatError (${e.code}): ${boundedMessage(e)}`;
+  if (e instanceof StorageError) return boundedMessage(e);
+  return e instanceof Error ? `${e.name}: ${boundedMessage(e)}` : boundedMessage(e);
 }
 
 function isAbort(e: unknown, signal?: AbortSignal): boolean {
@@ -207,8 +208,10 @@ export class HubController implements ReactiveController {
     this.abort?.abort();
   }
 
+  /** Strict parse, and every weight within f16's range: nothing bad is cached. */
   private validate(files: RawModelFiles): void {
-    parseModelFiles(this.base, files);
+    const parsed = parseModelFiles(this.base, files);
+    checkWeightValues(parsed.safetensors, validateGpt2Tensors(parsed.safetensors, parsed.config));
   }
 
   private async validateTokenizer(files: RawModelFiles): Promise<void> {

@@ -9,6 +9,7 @@ import { initialState, Task } from '@lit/task';
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type { EdgeCandidates } from '../probes/composition';
 import { neuronFractions, type Thresholds } from '../shared/probes';
+import { boundedMessage } from '../shared/preview';
 import type { Recording } from '../probes/snapshot';
 import { PASSAGES, type Passage, type TextDomain } from '../model/passage';
 import {
@@ -184,7 +185,7 @@ export class ModelSlot implements ReactiveController {
       (e: unknown) => {
         if (epoch !== this.loadEpoch) return;
         this.edgeState = 'failed';
-        this.edgeError = e instanceof Error ? e.message : String(e);
+        this.edgeError = boundedMessage(e);
         this.host.requestUpdate();
       },
     );
@@ -202,7 +203,7 @@ export class ModelSlot implements ReactiveController {
         const result = await model.perplexity(passage.text);
         next = { state: 'done', result, ms: result.ms, passage };
       } catch (e) {
-        next = { state: 'failed', message: e instanceof Error ? e.message : String(e) };
+        next = { state: 'failed', message: boundedMessage(e) };
       }
     }
     if (epoch !== this.loadEpoch) return;
@@ -362,7 +363,7 @@ export class ModelSlot implements ReactiveController {
       }
       if (settings.probes && everyStepHadProbes && recorded.length === summary.ids.length) outcome.recorded = recorded;
     } catch (e) {
-      if (epoch === this.epoch) this.runError = e instanceof Error ? e.message : String(e);
+      if (epoch === this.epoch) this.runError = boundedMessage(e);
     } finally {
       if (epoch === this.epoch) {
         const rest = stream.flush();
