@@ -20,6 +20,9 @@ var<workgroup> bestV: array<f32, WG>;
 var<workgroup> bestI: array<u32, WG>;
 var<workgroup> topV: array<f32, MAX_K>;
 var<workgroup> topI: array<u32, MAX_K>;
+// Set when any logit is NaN or ±Inf. Tested on the bits (exponent all ones): WGSL lets a compiler assume
+// floats are finite, so a comparison could be folded away.
+var<workgroup> nonFinite: atomic<u32>;
 
 fn before(v1: f32, i1: u32, v2: f32, i2: u32) -> bool {
   return v1 > v2 || (v1 == v2 && i1 < i2);
@@ -36,6 +39,7 @@ fn main(@builtin(local_invocation_index) lid: u32) {
     var i = 0xffffffffu;
     for (var k = lid; k < p.V; k += WG) {
       let x = logits[k];
+      if (r == 0u && (bitcast<u32>(x) & 0x7f800000u) == 0x7f800000u) { atomicOr(&nonFinite, 1u); }
       if ((r == 0u || before(prevV, prevI, x, k)) && before(x, k, v, i)) { v = x; i = k; }
     }
     bestV[lid] = v;
@@ -55,6 +59,7 @@ fn main(@builtin(local_invocation_index) lid: u32) {
     prevV = topV[r];
     prevI = topI[r];
   }
+  let broken = atomicLoad(&nonFinite) != 0u;
   if (lid == 0u) {
     var id = topI[0];
     if (sampling) {
@@ -69,6 +74,8 @@ fn main(@builtin(local_invocation_index) lid: u32) {
         if (goal < acc) { id = topI[j]; break; }
       }
     }
+    // No token from non-finite logits: the host sees an id outside the vocabulary and stops.
+    if (broken) { id = 0xffffffffu; }
     result[0] = id;
     let nTop = min(p.nTop, rounds);
     result[1] = nTop;
@@ -76,6 +83,6 @@ fn main(@builtin(local_invocation_index) lid: u32) {
       result[2u + 2u * j] = topI[j];
       result[3u + 2u * j] = bitcast<u32>(topV[j]);
     }
-    if (s.writePos < arrayLength(&tokens)) { tokens[s.writePos] = id; }
+    if (!broken && s.writePos < arrayLength(&tokens)) { tokens[s.writePos] = id; }
   }
 }

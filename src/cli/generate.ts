@@ -92,7 +92,8 @@ export async function run(args: string[]): Promise<void> {
   );
   if (stream && !json) process.stdout.write(stream.flush());
   const text = s.tokenizer ? s.tokenizer.decode(out.ids) : '';
-  if (record !== undefined) {
+  const broken = out.stopReason === 'non-finite-logits';
+  if (record !== undefined && !broken) {
     await writeRecording({
       file: record, modelDir: s.dir, engine: s.engine, tokenizer: s.tokenizer, prompt: prompt ?? promptIds.join(','), out, thresholds,
       sampling: greedy ? { greedy } : { greedy, temperature, topK, seed }, maxTokens: tokens,
@@ -119,4 +120,11 @@ export async function run(args: string[]): Promise<void> {
     );
   }
   s.engine.destroy();
+  // The JSON above still says what ran (stop_reason "non-finite-logits"); the exit code says it failed.
+  if (broken) throw new GenerationError(`${s.dir}: ${out.error ?? 'the logits are not finite'}${record !== undefined ? ' (no recording written)' : ''}`);
+}
+
+/** A generation that could not go on (the model produced non-finite logits). */
+export class GenerationError extends Error {
+  override readonly name = 'GenerationError';
 }

@@ -75,9 +75,9 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (e) {
     const err = e instanceof Error ? e : new Error(String(e));
-    // CliError, ModelFormatError, OutputError and NoWebGPUError carry complete messages; anything else is unexpected,
+    // CliError, ModelFormatError, OutputError, GenerationError and NoWebGPUError carry complete messages; anything else is unexpected,
     // so its name goes in front (and the stack too when SPARSE_GPT2_DEBUG is set).
-    const known = err instanceof CliError || ['ModelFormatError', 'NoWebGPUError', 'OutputError'].includes(err.name);
+    const known = err instanceof CliError || ['ModelFormatError', 'NoWebGPUError', 'OutputError', 'GenerationError'].includes(err.name);
     // Bounded: every message that echoes a value previews it (src/shared/preview.ts); this only cuts runaways.
     process.stderr.write(`error: ${clipText(oneLine(known || err.name === 'Error' ? err.message : `${err.name}: ${err.message}`), MAX_ERROR_CHARS)}\n`);
     if (process.env.SPARSE_GPT2_DEBUG && err.stack) process.stderr.write(`${err.stack}\n`);

@@ -107,6 +107,22 @@ describe('GPT-2 engine equals the CPU reference', async () => {
     engine.destroy();
   });
 
+  it('non-finite logits end the generation with a typed stop, never an id outside the vocabulary', async () => {
+    // The loader refuses such weights; the engine must still not pass on a token if the arithmetic breaks.
+    for (const bad of [NaN, Infinity]) {
+      const w = model(1, 2, 32, 100, 16, 4);
+      w.lnfB[3] = bad; // every logit becomes non-finite (NaN) or one row of the head Inf · wte
+      const engine = await Gpt2Engine.create(gpu, w);
+      for (const greedy of [true, false]) {
+        const out = await gpuCheck(gpu, 'non-finite', () => engine.generate([1, 2, 3], { maxTokens: 5, greedy, temperature: 0.8, topK: 10 }));
+        expect(out.stopReason).toBe('non-finite-logits');
+        expect(out.ids).toEqual([]);
+        expect(out.error).toMatch(/logits at position 2 are not finite/);
+      }
+      engine.destroy();
+    }
+  });
+
   it('seeded sampling is reproducible, draws from the top-k, and creates no buffer per token', async () => {
     const w = model(2, 2, 32, 200, 64, 5);
     const engine = await Gpt2Engine.create(gpu, w);

@@ -76,6 +76,12 @@ export class ModelSlot implements ReactiveController {
   edgeState: EdgeState = 'pending';
   edgeError: string | null = null;
   perplexity: PerplexityState = { state: 'pending' };
+
+  /** The model computes non-finite values (its perplexity on the passage is NaN or Infinity): no speedup is shown for it. */
+  get broken(): boolean {
+    const p = this.perplexity;
+    return (p.state === 'done' && !Number.isFinite(p.result.perplexity)) || (p.state === 'failed' && /non-finite/.test(p.message));
+  }
   /** A recording shown instead of the live generation, with its data. */
   replay: { info: ReplayInfo; data: PanelData } | null = null;
 

@@ -132,9 +132,12 @@ export class PairRunner implements ReactiveController {
         }
       } finally {
         this.active = null;
+        // A model whose logits broke (non-finite) or whose perplexity is not finite is broken: it has no
+        // speed worth comparing, so no speedup is shown.
         const tps = (side: Side) => {
           const s = runs.find((r) => r.side === side)?.outcome.summary;
-          return s && s.decodeMs.length > 0 ? s.decodeTokensPerS : null;
+          if (!s || s.stopReason === 'non-finite-logits' || this.slots[side].broken) return null;
+          return s.decodeMs.length > 0 ? s.decodeTokensPerS : null;
         };
         const sparse = tps('sparse');
         const dense = tps('dense');
