@@ -29,6 +29,21 @@ done
   { cat "$tmp/resumed.log"; fail "train --resume"; }
 [ "$(tail -n 1 "$tmp/sparse/log.csv" | cut -d, -f7-)" = "$(tail -n 1 "$tmp/resumed/log.csv" | cut -d, -f7-)" ] ||
   fail "resumed run differs from the uninterrupted one: $(tail -n 1 "$tmp/sparse/log.csv") vs $(tail -n 1 "$tmp/resumed/log.csv")"
+# A run stopped by SIGTERM (a session ending) checkpoints at once and resumes to the same end as an
+# uninterrupted run; 40 steps, so the signal lands mid-run rather than at interpreter exit.
+long=(--steps 40 --log-every 2 --eval-every 20)
+"$py" "$here/train.py" train "${tiny[@]}" "${long[@]}" --mode sparse --out "$tmp/whole40" > "$tmp/whole40.log" ||
+  { cat "$tmp/whole40.log"; fail "train (40 steps)"; }
+"$py" "$here/train.py" train "${tiny[@]}" "${long[@]}" --mode sparse --out "$tmp/termed" > "$tmp/termed.log" 2>&1 &
+pid=$!
+for _ in $(seq 300); do grep -q "step=2 " "$tmp/termed.log" 2>/dev/null && break; sleep 0.05; done
+kill -TERM "$pid"
+wait "$pid" || { cat "$tmp/termed.log"; fail "train (SIGTERM) exited non-zero"; }
+grep -q "stopped by SIGTERM" "$tmp/termed.log" || { cat "$tmp/termed.log"; fail "SIGTERM did not stop the run with a checkpoint"; }
+"$py" "$here/train.py" train "${tiny[@]}" "${long[@]}" --mode sparse --out "$tmp/termed" --resume >> "$tmp/termed.log" ||
+  { cat "$tmp/termed.log"; fail "train --resume after SIGTERM"; }
+[ "$(tail -n 1 "$tmp/whole40/log.csv" | cut -d, -f7-)" = "$(tail -n 1 "$tmp/termed/log.csv" | cut -d, -f7-)" ] ||
+  fail "run resumed after SIGTERM differs from the uninterrupted one"
 
 plot=()
 if "$py" -c 'import matplotlib' 2>/dev/null; then

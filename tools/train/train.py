@@ -5,6 +5,7 @@ import csv
 import json
 import math
 import os
+import signal
 import sys
 import time
 
@@ -180,7 +181,16 @@ def cmd_train(a):
     t_last, tok_last, t_ckpt = time.time(), tokens, time.time()
     loss_acc, loss_n = 0.0, 0
     stop_at = a.steps if a.stop_after is None else min(a.steps, step + a.stop_after)
-    while step < stop_at:
+    # SIGTERM / SIGINT (a session ending, `kill`, Ctrl-C): finish the step, checkpoint, exit cleanly, so a
+    # stop loses nothing and --resume continues exactly.
+    stop = {"signal": None}
+
+    def request_stop(signum, _frame):
+        stop["signal"] = signal.Signals(signum).name
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, request_stop)
+    while step < stop_at and stop["signal"] is None:
         t0 = time.time()
         for g in opt.param_groups:
             g["lr"] = lr_at(step, a)
@@ -216,10 +226,11 @@ def cmd_train(a):
                 csv.DictWriter(f, CSV_FIELDS).writerow(row)
             log(" ".join(f"{k}={v}" for k, v in row.items()))
             t_last, tok_last, loss_acc, loss_n = now, tokens, 0.0, 0
-        if time.time() - t_ckpt > a.ckpt_every_s or last or step == stop_at:
+        if time.time() - t_ckpt > a.ckpt_every_s or last or step == stop_at or stop["signal"] is not None:
             save_ckpt(ckpt_path, model, opt, step, tokens, elapsed, a, cfg)
             t_ckpt = time.time()
-    log(f"{'done' if step == a.steps else 'stopped'}: {a.out} step {step}/{a.steps}, {tokens} tokens, {elapsed:.0f}s")
+    why = "done" if step == a.steps else f"stopped by {stop['signal']}" if stop["signal"] else "stopped"
+    log(f"{why}: {a.out} step {step}/{a.steps}, {tokens} tokens, {elapsed:.0f}s (checkpoint {ckpt_path})")
 
 
 def main():
