@@ -183,7 +183,8 @@ def save_tokenizer(path, vocab, merges):
         json.dump(to_tokenizer_json(vocab, merges), f, ensure_ascii=False)
 
 
-def load_tokenizer(path):
+def read_tokenizer(path):
+    """(vocab, merges) of a tokenizer.json written by save_tokenizer (vocab includes <|endoftext|>)."""
     with open(path, encoding="utf-8") as f:
         tj = json.load(f)
     m = tj["model"]
@@ -191,4 +192,8 @@ def load_tokenizer(path):
     for t in tj["added_tokens"]:
         vocab[t["content"]] = t["id"]
     merges = [tuple(x.split(" ")) if isinstance(x, str) else tuple(x) for x in m["merges"]]
-    return Encoder(vocab, merges)
+    return vocab, merges
+
+
+def load_tokenizer(path):
+    return Encoder(*read_tokenizer(path))

@@ -273,7 +273,7 @@ def main():
         rows = list(csv.DictReader(f))
     last_val = [r for r in rows if r["val_loss"]][-1]
     summary = {"name": a.name, "mode": args["mode"], "steps": ck["step"], "tokens_seen": ck["tokens"],
-               "train_wall_s": ck["elapsed_s"],
+               "train_wall_s": ck["elapsed_s"], "carried": ck.get("carried", []),
                "val_loss_nats": ev["val"]["nats_per_token"], "val_bits_per_byte": ev["val"]["bits_per_byte"],
                "val_tokens": ev["val"]["tokens"], "eval": ev,
                "periodic_val_loss_last": float(last_val["val_loss"]),
@@ -409,10 +409,14 @@ def write_card(path, name, args, cfg, corpus, s, density, has_plot):
     L.append(f"| steps | {s['steps']} |")
     L.append(f"| batch | {args['batch']} x {args['ctx']} tokens |")
     L.append(f"| tokens seen | {s['tokens_seen']:,} |")
-    L.append(f"| wall time | {s['train_wall_s'] / 60:.1f} min (1 CPU thread at nice 10 on a 2-core machine shared with the other run and with other jobs) |")
+    L.append(f"| wall time | {s['train_wall_s'] / 60:.1f} min (1 CPU thread at nice 15 on a 2-core machine shared with the other run and with other jobs) |")
     L.append(f"| optimizer | AdamW, betas (0.9, 0.95), weight decay {args['weight_decay']} on matrices/embeddings, "
              f"peak lr {args['lr']:g}, {args['warmup']}-step warmup, cosine to lr/10, grad clip {args['grad_clip']} |")
     L.append(f"| seed | {args['seed']} (batches drawn by seed and step: identical for the dense and sparse runs) |")
+    for c in s.get("carried", []):  # the run moved to a new machine without its checkpoint
+        L.append(f"| continued on a new machine | at step {c['step']} ({c['tokens']:,} tokens, {c['date']}) from the "
+                 f"committed {c['weights']} weights: AdamW moments reset, lr re-warmed over {c['rewarm_steps']} steps"
+                 + ("" if c["same_train_bin"] else "; the token stream differed (other package versions)") + " |")
     L.append(f"| **validation loss** | **{ev['val']['nats_per_token']:.4f} nats/token, "
              f"{ev['val']['bits_per_byte']:.4f} bits/byte** over the whole validation split (see Evaluation) |")
     L.append(f"| periodic validation loss | {s['periodic_val_loss_last']:.4f} nats/token on the first "

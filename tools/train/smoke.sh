@@ -45,6 +45,32 @@ grep -q "stopped by SIGTERM" "$tmp/termed.log" || { cat "$tmp/termed.log"; fail 
 [ "$(tail -n 1 "$tmp/whole40/log.csv" | cut -d, -f7-)" = "$(tail -n 1 "$tmp/termed/log.csv" | cut -d, -f7-)" ] ||
   fail "run resumed after SIGTERM differs from the uninterrupted one"
 
+# A new machine without the checkpoint: carry (f16 weights + state) at step 20, prepare the data again
+# with the carried tokenizer, continue from the carry in an empty run folder to step 40.
+"$py" "$here/train.py" train "${tiny[@]}" "${long[@]}" --mode sparse --out "$tmp/first20" --stop-after 20 > "$tmp/first20.log" ||
+  { cat "$tmp/first20.log"; fail "train (first 20 of 40)"; }
+"$py" "$here/train.py" carry --runs "$tmp" --data "$tmp/data" --out "$tmp/carry" --modes first20 > "$tmp/carry.log" ||
+  { cat "$tmp/carry.log"; fail "carry"; }
+"$py" "$here/train.py" prepare --out "$tmp/data2" --vocab-size 300 --max-files 80 --max-bytes-per-file 3000 \
+  --val-packages python3-httplib2,python3-distro --tokenizer "$tmp/carry/tokenizer.json" > "$tmp/prepare2.log" ||
+  { cat "$tmp/prepare2.log"; fail "prepare --tokenizer"; }
+cmp -s "$tmp/data/train.bin" "$tmp/data2/train.bin" || fail "prepare with the carried tokenizer gave another token stream"
+mv "$tmp/carry/first20.json" "$tmp/carry/sparse.json"; mv "$tmp/carry/first20.safetensors" "$tmp/carry/sparse.safetensors"
+mv "$tmp/carry/first20.log.csv" "$tmp/carry/sparse.log.csv"
+"$py" "$here/train.py" train "${tiny[@]/$tmp\/data/$tmp/data2}" "${long[@]}" --mode sparse --out "$tmp/carried" --resume \
+  --carry "$tmp/carry" --rewarm 5 > "$tmp/carried.log" || { cat "$tmp/carried.log"; fail "train --resume --carry"; }
+grep -q "continued .* from carried f16 weights at step 20/40" "$tmp/carried.log" || { cat "$tmp/carried.log"; fail "the run did not continue from the carry"; }
+[ "$(grep -c '' "$tmp/carried/log.csv")" = "$(grep -c '' "$tmp/whole40/log.csv")" ] || fail "carried run's log lost or duplicated rows"
+[ "$(sed -n 11p "$tmp/carried/log.csv" | cut -d, -f1,2,5-)" = "$(sed -n 11p "$tmp/whole40/log.csv" | cut -d, -f1,2,5-)" ] || fail "carried log differs before the carry"
+"$py" - "$tmp/carried/ckpt.pt" "$tmp/whole40/ckpt.pt" <<'PY' || fail "carried run did not reach step 40 with a sound model"
+import sys, torch
+c, w = torch.load(sys.argv[1]), torch.load(sys.argv[2])
+assert c["step"] == w["step"] == 40 and c["tokens"] == w["tokens"], (c["step"], c["tokens"])
+assert [h["step"] for h in c["carried"]] == [20] and c["carried"][0]["optimizer"] == "reset", c["carried"]
+for n, t in c["model"].items():
+    assert torch.isfinite(t).all(), n
+PY
+
 plot=()
 if "$py" -c 'import matplotlib' 2>/dev/null; then
   "$py" "$here/plot.py" --run "dense=$tmp/dense/log.csv" --run "sparse=$tmp/sparse/log.csv" --out "$tmp/curves.png" > /dev/null ||
@@ -57,9 +83,12 @@ for mode in dense sparse; do
   "$py" "$here/export.py" --run "$tmp/$mode" --data "$tmp/data" --out "$tmp/out/$mode" --name "smoke-$mode" \
     --sample-tokens 8 --threads 1 "${plot[@]}" > "$tmp/export-$mode.log" || { cat "$tmp/export-$mode.log"; fail "export $mode"; }
 done
+"$py" "$here/export.py" --run "$tmp/carried" --data "$tmp/data2" --out "$tmp/out/carried" --name smoke-carried \
+  --sample-tokens 8 --threads 1 > "$tmp/export-carried.log" || { cat "$tmp/export-carried.log"; fail "export carried"; }
+grep -q "continued on a new machine | at step 20 " "$tmp/out/carried/README.md" || fail "the card does not say the run was carried"
 "$py" "$here/check_export.py" "$tmp/out/dense" "$tmp/out/sparse" || fail "exported folders do not check out"
 # The held-out loss by the NumPy forward must match the cards; thresholds generous for a 6-step model
 # (uniform guessing over 300 tokens is about 6 bits/byte here).
 "$py" "$here/check_export.py" "$tmp/out/dense" "$tmp/out/sparse" --data "$tmp/data" --max-bpb 7 \
   --max-sparse-ratio 1.5 || fail "check_export --data (validation loss by the NumPy forward, thresholds)"
-echo "SMOKE OK: prepare, dense+sparse train, resume, export, golden, NumPy validation loss all passed ($tmp)"
+echo "SMOKE OK: prepare, dense+sparse train, resume, carry to a new machine, export, golden, NumPy validation loss all passed ($tmp)"

@@ -2,6 +2,7 @@
 # streams; `train` runs one dense or block-sparse GPT-2 run (resumable, CSV-logged).
 import argparse
 import csv
+import hashlib
 import json
 import math
 import os
@@ -15,6 +16,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bpe  # noqa: E402
 import corpus  # noqa: E402
+import safetensors_io  # noqa: E402
 from model import GPT, GPTConfig, apply_topk_blocks, sparse_matrices  # noqa: E402
 
 CSV_FIELDS = ["step", "tokens", "elapsed_s", "tokens_per_s", "lr", "keep_frac", "train_loss", "val_loss"]
@@ -34,7 +36,11 @@ def cmd_prepare(a):
     sizes = {n: sum(len(t.encode("utf-8")) for t in ts) for n, ts in (("train", train_texts), ("val", val_texts))}
     log(f"corpus: {len(train_texts)} train / {len(val_texts)} val files, "
         f"{sizes['train']} / {sizes['val']} bytes")
-    vocab, merges = bpe.train_bpe(train_texts, a.vocab_size, log=log)
+    if a.tokenizer:  # pinned (e.g. the carried runs' tokenizer): the token ids must mean what they meant
+        vocab, merges = bpe.read_tokenizer(a.tokenizer)
+        log(f"tokenizer: {a.tokenizer} ({len(vocab)} tokens, not retrained)")
+    else:
+        vocab, merges = bpe.train_bpe(train_texts, a.vocab_size, log=log)
     if len(vocab) != a.vocab_size:
         raise SystemExit(f"BPE reached only {len(vocab)} tokens of the requested {a.vocab_size}: "
                          "the corpus is too small for this vocab (lower --vocab-size)")
@@ -118,16 +124,47 @@ def eval_loss(model, val, ctx, n_windows, batch):
     return total / count
 
 
-def save_ckpt(path, model, opt, step, tokens, elapsed, a, cfg):
+def save_ckpt(path, model, opt, step, tokens, elapsed, a, cfg, rewarm_from, carried):
     tmp = path + ".tmp"
     torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
-                "tokens": tokens, "elapsed_s": elapsed, "args": vars(a), "config": cfg.to_dict()}, tmp)
+                "tokens": tokens, "elapsed_s": elapsed, "args": vars(a), "config": cfg.to_dict(),
+                "rewarm_from": rewarm_from, "carried": carried}, tmp)
     os.replace(tmp, path)  # atomic: a kill during the save never leaves a torn checkpoint
+
+
+def sha256_file(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def keep_csv_rows(src, dst, step):
+    """Copy the CSV log rows up to `step` (rows logged after a checkpoint would be duplicated)."""
+    rows = []
+    if os.path.exists(src):
+        with open(src) as f:
+            rows = [r for r in csv.DictReader(f) if int(r["step"]) <= step]
+    with open(dst, "w", newline="") as f:
+        w = csv.DictWriter(f, CSV_FIELDS)
+        w.writeheader()
+        w.writerows(rows)
 
 
 # Values of arguments added after a checkpoint was written (so --resume of an older run compares right).
 DEFAULTS = {"warmup": 30, "final_density": 1 / 8, "anneal_frac": 0.5, "anneal_shape": "linear",
             "ctx_short": 0, "ctx_short_frac": 0.0}
+# The arguments that define a run: a resumed or carried run must have the same ones.
+RECIPE = ("mode", "seed", "steps", "batch", "ctx", "n_layer", "n_head", "n_embd", "lr", "block",
+          "warmup", "final_density", "anneal_frac", "anneal_shape", "ctx_short", "ctx_short_frac")
+
+
+def check_recipe(saved, a, path):
+    for k in RECIPE:
+        if saved.get(k, DEFAULTS.get(k)) != getattr(a, k):
+            raise SystemExit(f"--resume: {path} was made with {k}={saved.get(k, DEFAULTS.get(k))}, "
+                             f"this command has {k}={getattr(a, k)}; use the original arguments")
 
 
 def cmd_train(a):
@@ -148,33 +185,53 @@ def cmd_train(a):
     ckpt_path = os.path.join(a.out, "ckpt.pt")
     csv_path = os.path.join(a.out, "log.csv")
     step, tokens, elapsed = 0, 0, 0.0
+    rewarm_from, carried = None, []  # set when the run continues from carried weights (optimizer reset)
+    carry_json = os.path.join(a.carry, f"{a.mode}.json") if a.carry else None
     if a.resume and os.path.exists(ckpt_path):
         ck = torch.load(ckpt_path)
-        for k in ("mode", "seed", "steps", "batch", "ctx", "n_layer", "n_head", "n_embd", "lr", "block",
-                  "warmup", "final_density", "anneal_frac", "anneal_shape", "ctx_short", "ctx_short_frac"):
-            if ck["args"].get(k, DEFAULTS.get(k)) != getattr(a, k):
-                raise SystemExit(f"--resume: {ckpt_path} was made with {k}={ck['args'].get(k, DEFAULTS.get(k))}, "
-                                 f"this command has {k}={getattr(a, k)}; use the original arguments")
+        check_recipe(ck["args"], a, ckpt_path)
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["opt"])
         step, tokens, elapsed = ck["step"], ck["tokens"], ck["elapsed_s"]
-        # Drop CSV rows logged after the checkpoint so the log has no duplicated steps.
-        rows = []
-        if os.path.exists(csv_path):
-            with open(csv_path) as f:
-                rows = [r for r in csv.DictReader(f) if int(r["step"]) <= step]
-        with open(csv_path, "w", newline="") as f:
-            w = csv.DictWriter(f, CSV_FIELDS)
-            w.writeheader()
-            w.writerows(rows)
+        rewarm_from, carried = ck.get("rewarm_from"), ck.get("carried", [])
+        keep_csv_rows(csv_path, csv_path, step)
         log(f"resumed {a.out} at step {step}/{a.steps} ({tokens} tokens, {elapsed:.0f}s)")
+    elif a.resume and carry_json and os.path.exists(carry_json):
+        # A new machine without the checkpoint: continue from the weights committed by `train.py carry`.
+        # The AdamW moments are not carried (they would triple the committed bytes); with beta2 = 0.95
+        # they rebuild within ~20 steps, and the lr ramps back over --rewarm steps meanwhile.
+        with open(carry_json) as f:
+            cj = json.load(f)
+        check_recipe(cj["args"], a, carry_json)
+        tok_sha = sha256_file(os.path.join(a.data, "tokenizer.json"))
+        if tok_sha != cj["data"]["tokenizer_sha256"]:
+            raise SystemExit(f"--carry: {a.data}/tokenizer.json is not the carried runs' tokenizer (sha256 "
+                             f"{tok_sha[:12]} vs {cj['data']['tokenizer_sha256'][:12]}); prepare the data with "
+                             f"--tokenizer {os.path.join(a.carry, 'tokenizer.json')}")
+        same_data = sha256_file(os.path.join(a.data, "train.bin")) == cj["data"]["train_bin_sha256"]
+        if not same_data:
+            log("--carry: train.bin differs from the carried runs' (other package versions?): the batches "
+                "after the carry differ from an uninterrupted run's")
+        w16 = safetensors_io.load(os.path.join(a.carry, f"{a.mode}.safetensors"))
+        model.load_state_dict({n: torch.from_numpy(t.astype(np.float32)) for n, t in w16.items()})
+        step, tokens, elapsed = cj["step"], cj["tokens"], cj["elapsed_s"]
+        rewarm_from = step
+        carried = cj.get("carried", []) + [{
+            "step": step, "tokens": tokens, "date": time.strftime("%Y-%m-%d"), "weights": "f16",
+            "optimizer": "reset", "rewarm_steps": a.rewarm, "same_train_bin": same_data}]
+        if a.mode == "sparse":  # the f16 zeros already are the mask; re-impose it so kept counts are exact
+            for _, w in sparse_matrices(model):
+                apply_topk_blocks(w, keep_frac_at(step, a), a.block)
+        keep_csv_rows(os.path.join(a.carry, f"{a.mode}.log.csv"), csv_path, step)
+        log(f"continued {a.out} from carried f16 weights at step {step}/{a.steps} ({tokens} tokens); "
+            f"optimizer reset, lr re-warmed over {a.rewarm} steps")
     else:
         if os.path.exists(ckpt_path) and not a.resume:
             raise SystemExit(f"{ckpt_path} exists: pass --resume to continue it, or choose a new --out")
         with open(csv_path, "w", newline="") as f:
             csv.DictWriter(f, CSV_FIELDS).writeheader()
     with open(os.path.join(a.out, "args.json"), "w") as f:
-        json.dump({"args": vars(a), "config": cfg.to_dict()}, f, indent=1)
+        json.dump({"args": vars(a), "config": cfg.to_dict(), "carried": carried}, f, indent=1)
 
     mats = sparse_matrices(model) if a.mode == "sparse" else []
     model.train()
@@ -190,10 +247,14 @@ def cmd_train(a):
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, request_stop)
+    def lr_now(step):  # the schedule, ramped up again over a.rewarm steps after a carry
+        f = 1.0 if rewarm_from is None else min(1.0, (step - rewarm_from + 1) / max(1, a.rewarm))
+        return lr_at(step, a) * f
+
     while step < stop_at and stop["signal"] is None:
         t0 = time.time()
         for g in opt.param_groups:
-            g["lr"] = lr_at(step, a)
+            g["lr"] = lr_now(step)
         x, y = batch_at(train, step, a)
         _, loss = model(x, y)
         opt.zero_grad(set_to_none=True)
@@ -220,17 +281,52 @@ def cmd_train(a):
             now = time.time()
             tps = (tokens - tok_last) / max(1e-9, now - t_last)
             row = {"step": step, "tokens": tokens, "elapsed_s": f"{elapsed:.1f}", "tokens_per_s": f"{tps:.1f}",
-                   "lr": f"{lr_at(step - 1, a):.3e}", "keep_frac": f"{kf:.4f}",
+                   "lr": f"{lr_now(step - 1):.3e}", "keep_frac": f"{kf:.4f}",
                    "train_loss": f"{loss_acc / loss_n:.5f}", "val_loss": vl}
             with open(csv_path, "a", newline="") as f:
                 csv.DictWriter(f, CSV_FIELDS).writerow(row)
             log(" ".join(f"{k}={v}" for k, v in row.items()))
             t_last, tok_last, loss_acc, loss_n = now, tokens, 0.0, 0
         if time.time() - t_ckpt > a.ckpt_every_s or last or step == stop_at or stop["signal"] is not None:
-            save_ckpt(ckpt_path, model, opt, step, tokens, elapsed, a, cfg)
+            save_ckpt(ckpt_path, model, opt, step, tokens, elapsed, a, cfg, rewarm_from, carried)
             t_ckpt = time.time()
     why = "done" if step == a.steps else f"stopped by {stop['signal']}" if stop["signal"] else "stopped"
     log(f"{why}: {a.out} step {step}/{a.steps}, {tokens} tokens, {elapsed:.0f}s (checkpoint {ckpt_path})")
+
+
+# ---------------------------------------------------------------- carry
+def cmd_carry(a):
+    """Writes what a new machine needs to continue the runs (their checkpoints live outside the work
+    tree and do not survive a machine change): per run the f16 weights, step/tokens/recipe, the CSV
+    log, and the shared tokenizer plus the data's hashes. Committed under tools/train/carry/."""
+    os.makedirs(a.out, exist_ok=True)
+    tok_sha = sha256_file(os.path.join(a.data, "tokenizer.json"))
+    data = {"tokenizer_sha256": tok_sha, "train_bin_sha256": sha256_file(os.path.join(a.data, "train.bin")),
+            "val_bin_sha256": sha256_file(os.path.join(a.data, "val.bin"))}
+    tok_out = os.path.join(a.out, "tokenizer.json")
+    if os.path.exists(tok_out) and sha256_file(tok_out) != tok_sha:
+        raise SystemExit(f"{tok_out} is another tokenizer than {a.data}'s: carry into an empty folder")
+    for mode in a.modes.split(","):
+        run = os.path.join(a.runs, mode)
+        ck = torch.load(os.path.join(run, "ckpt.pt"))
+        w16 = [(n, t.detach().numpy().astype(np.float16) + np.float16(0.0)) for n, t in ck["model"].items()]
+        bad = [n for n, t in w16 if not np.isfinite(t).all()]
+        if bad:
+            raise SystemExit(f"{run}: tensor {bad[0]} is not finite in f16; not carrying it")
+        tmp = os.path.join(a.out, f".{mode}.tmp")
+        safetensors_io.save(tmp, w16, metadata={"step": ck["step"]})
+        os.replace(tmp, os.path.join(a.out, f"{mode}.safetensors"))
+        keep_csv_rows(os.path.join(run, "log.csv"), os.path.join(a.out, f"{mode}.log.csv"), ck["step"])
+        meta = {"format": "sparse-gpt2-carry/1", "mode": ck["args"]["mode"], "step": ck["step"], "tokens": ck["tokens"],
+                "elapsed_s": ck["elapsed_s"], "args": {k: ck["args"].get(k, DEFAULTS.get(k)) for k in RECIPE},
+                "config": ck["config"], "carried": ck.get("carried", []), "data": data,
+                "written": time.strftime("%Y-%m-%d %H:%M")}
+        with open(os.path.join(a.out, f"{mode}.json"), "w") as f:
+            json.dump(meta, f, indent=1)
+        log(f"carried {mode}: step {ck['step']}/{ck['args']['steps']}, {ck['tokens']} tokens -> {a.out}")
+    with open(os.path.join(a.data, "tokenizer.json"), "rb") as f, open(tok_out + ".tmp", "wb") as g:
+        g.write(f.read())
+    os.replace(tok_out + ".tmp", tok_out)
 
 
 def main():
@@ -243,6 +339,8 @@ def main():
     pp.add_argument("--val-packages", default=None, help="comma list of held-out packages (default: corpus.VAL_PACKAGES)")
     pp.add_argument("--max-files", type=int, default=None, help="files per package; smoke runs only")
     pp.add_argument("--max-bytes-per-file", type=int, default=None, help="smoke runs only")
+    pp.add_argument("--tokenizer", default=None, help="use this tokenizer.json instead of training one "
+                    "(the carried runs' own: tools/train/carry/tokenizer.json)")
     pt = sub.add_parser("train", help="one dense or block-sparse run")
     pt.add_argument("--data", required=True)
     pt.add_argument("--out", required=True)
@@ -270,11 +368,19 @@ def main():
     pt.add_argument("--eval-every", type=int, default=50)
     pt.add_argument("--eval-windows", type=int, default=32, help="val windows per periodic eval")
     pt.add_argument("--ckpt-every-s", type=float, default=240)
-    pt.add_argument("--resume", action="store_true", help="continue from <out>/ckpt.pt")
+    pt.add_argument("--resume", action="store_true", help="continue from <out>/ckpt.pt, else from --carry")
+    pt.add_argument("--carry", default=None, help="folder written by `carry`: with --resume and no "
+                    "checkpoint, continue from its f16 weights (a new machine)")
+    pt.add_argument("--rewarm", type=int, default=50, help="lr ramp (steps) after continuing from --carry")
     pt.add_argument("--stop-after", type=int, default=None,
                     help="checkpoint and exit after this many steps of this invocation (tests --resume)")
+    pc = sub.add_parser("carry", help="write the runs' f16 weights and state for a new machine")
+    pc.add_argument("--runs", required=True, help="folder holding <mode>/ckpt.pt")
+    pc.add_argument("--data", required=True, help="the prepared data the runs train on")
+    pc.add_argument("--out", required=True)
+    pc.add_argument("--modes", default="dense,sparse")
     a = p.parse_args()
-    (cmd_prepare if a.cmd == "prepare" else cmd_train)(a)
+    {"prepare": cmd_prepare, "train": cmd_train, "carry": cmd_carry}[a.cmd](a)
 
 
 if __name__ == "__main__":
