@@ -8,14 +8,19 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 runs="${RUNS:-$HOME/.cache/sparse-gpt2/train}"
 carry="${CARRY:-$here/carry}"
 py="${PYTHON:-/usr/bin/python3}"
+keep=false; [ "${1:-}" = "--keep-running" ] && keep=true
+if ! $keep; then
+  for mode in ${MODES:-dense sparse}; do
+    pids=$(pgrep -f "train.py train .*--out $runs/$mode( |$)" || true)
+    if [ -n "$pids" ]; then kill -TERM $pids; echo "$mode: stopping (pid $pids)"; fi
+  done
+  # The current step finishes, then the checkpoint is written: wait for both to exit.
+  for _ in $(seq 600); do pgrep -f "train.py train .*--out $runs/" >/dev/null || break; sleep 1; done
+fi
 modes=()
 for mode in ${MODES:-dense sparse}; do
-  [ -f "$runs/$mode/ckpt.pt" ] && modes+=("$mode")
-  [ "${1:-}" = "--keep-running" ] && continue
-  pids=$(pgrep -f "train.py train .*--out $runs/$mode( |$)" || true)
-  [ -n "$pids" ] && kill -TERM $pids && echo "$mode: stopping (pid $pids)"
+  if [ -f "$runs/$mode/ckpt.pt" ]; then modes+=("$mode"); fi
 done
-for _ in $(seq 600); do pgrep -f "train.py train .*--out $runs/" >/dev/null || break; [ "${1:-}" = "--keep-running" ] && break; sleep 1; done
 [ ${#modes[@]} -gt 0 ] || { echo "no checkpoint in $runs" >&2; exit 1; }
 "$py" "$here/train.py" carry --runs "$runs" --data "$runs/data" --out "$carry" --modes "$(IFS=,; echo "${modes[*]}")"
 du -sh "$carry"
