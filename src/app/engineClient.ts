@@ -169,6 +169,8 @@ export interface LoadedModel {
   createTextStream(): TokenTextStream;
   /** One token's own text, decoded alone (a piece of a UTF-8 character shows as U+FFFD); the id without a tokenizer. */
   tokenText(id: number): string;
+  /** The tokenizer's end-of-text id (a generation stops there), when it has one. */
+  readonly eosId: number | undefined;
   /** Composition strengths between heads ((nLayer·nHead)², see Engine.composition), or null when the engine has none. */
   composition(): Promise<Float32Array | null>;
   /** SHA-256 of model.safetensors as 64 hex digits (hashed in the background from load; recordings name it). */
@@ -281,6 +283,10 @@ class PageModel implements LoadedModel {
 
   tokenText(id: number): string {
     return this.tokenizer ? this.tokenizer.decode([id]) : String(id);
+  }
+
+  get eosId(): number | undefined {
+    return this.tokenizer?.eosId;
   }
 
   composition(): Promise<Float32Array | null> {

@@ -1,11 +1,25 @@
 // Keyed cache of compute pipelines: one per (shader, override constants). Pipelines are made at load
-// time only; the key makes variant choice explicit and shares identical pipelines between layers.
+// time only; the key makes variant choice explicit and shares identical pipelines between layers, and
+// (one cache per device, PipelineCache.of) between the engines on one device: the page's two models
+// compile each shader once.
 
 import { shaderSource } from './shaders';
 
 export type Overrides = Record<string, number>;
 
+const perDevice = new WeakMap<GPUDevice, PipelineCache>();
+
 export class PipelineCache {
+  /** The device's shared cache (pipelines are immutable and outlive no device, so sharing is safe). */
+  static of(device: GPUDevice): PipelineCache {
+    let c = perDevice.get(device);
+    if (!c) {
+      c = new PipelineCache(device);
+      perDevice.set(device, c);
+    }
+    return c;
+  }
+
   private readonly modules = new Map<string, GPUShaderModule>();
   private readonly pipelines = new Map<string, GPUComputePipeline>();
 

@@ -41,7 +41,7 @@ export function createKernelContext(device: GPUDevice, pool: BufferPool, label: 
   return {
     device,
     pool,
-    pipelines: new PipelineCache(device),
+    pipelines: PipelineCache.of(device),
     step: pool.create(`${label}.step`, STEP_BYTES, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST),
     zeros: pool.storage(`${label}.zeros`, 64),
     scratch: pool.storage(`${label}.scratch`, 64),

@@ -20,8 +20,10 @@ export interface GenerateOptions extends SamplingOptions {
   maxTokens: number;
   /** Also read back the top-n (id, logit) pairs of every step (tests and `--json`); costs a larger readback. */
   topLogits?: number;
-  /** Aborts the generation between two tokens. */
+  /** Aborts the generation: no token arriving after the abort is handed on. */
   signal?: AbortSignal;
+  /** Token ids that end the generation once sampled (the tokenizer's <|endoftext|>): that token is the last. */
+  stopIds?: readonly number[];
   /** Compute StepProbes for every generated token (default off). */
   probes?: boolean;
   /** Thresholds used for neuron firing bitsets (heads and edges are thresholded by the reader). */
@@ -37,15 +39,18 @@ export interface StepResult {
   id: number;
   /** Top (id, logit) pairs of the distribution this token was drawn from, best first (only when asked). */
   top?: Array<[number, number]>;
-  /** Wall-clock time of this step: submit to readback done. */
+  /** Wall-clock time this step added: from the previous step's readback (the start, for the first) to its own. */
   ms: number;
+  /** GPU time of this step's compute pass (timestamp queries; absent where the adapter has none). */
+  gpuMs?: number;
   /** What fired at the position that produced this token (only with probes on). */
   probes?: StepProbes;
 }
 
 /** Why a generation ended. */
 /** 'non-finite-logits': the logits held NaN or Infinity, so no token could be sampled (GenerationSummary.error says where). */
-export type StopReason = 'max-tokens' | 'context-full' | 'aborted' | 'non-finite-logits';
+/** 'end-of-text': a token of GenerateOptions.stopIds was sampled (it is the last of ids). */
+export type StopReason = 'max-tokens' | 'context-full' | 'aborted' | 'non-finite-logits' | 'end-of-text';
 
 export interface GenerationSummary {
   promptIds: number[];

@@ -13,7 +13,8 @@ import type { Gpt2Weights } from './checkpoint';
 import type { Engine, GenerateOptions, GenerationSummary, HeadProducts, StepResult, StopReason } from './engineApi';
 import { headGram, parseProbes, probeLayout, thresholdData, type ProbeLayout } from '../kernels/probe';
 import { DEFAULT_THRESHOLDS } from '../shared/probes';
-import { createKernelContext, encodeDispatches, makeBindGroup, writeStep, type Dispatch, type KernelContext, type StepParams } from '../kernels/kernel';
+import { createKernelContext, encodeDispatches, makeBindGroup, writeStep, type Dispatch, type KernelContext } from '../kernels/kernel';
+import { StepRing } from './stepRing';
 import { blocknormParams, BLOCKNORM_SHADER } from '../kernels/blocknorm';
 import { roundToF16 } from '../shared/f16';
 import { mulberry32 } from '../shared/random';
@@ -49,7 +50,15 @@ export interface EngineOptions {
    * measured by `cli bench --crossover`, src/kernels/crossover.ts). 0 forces dense, 1 forces BSR.
    */
   crossoverDensity?: number;
+  /**
+   * Steps kept in flight while decoding (default DEFAULT_IN_FLIGHT): step t+1 is submitted before step
+   * t is read back. 1 is the unpipelined path (submit, wait, read, repeat).
+   */
+  inFlight?: number;
 }
+
+/** Steps in flight by default: chosen by `cli bench --in-flight` (tools: the decode columns per k). */
+export const DEFAULT_IN_FLIGHT = 3;
 
 export interface MatrixInfo {
   name: string;
@@ -213,7 +222,9 @@ interface EngineParts {
   label: string;
   config: GPT2Config;
   weights: UploadedWeights;
-  bufs: ActivationBuffers & { staging: GPUBuffer };
+  bufs: ActivationBuffers;
+  /** The in-flight steps' readback slots. */
+  ring: StepRing;
   layout: ProbeLayout;
   variants: VariantChoice;
   plans: ForwardPlans;
@@ -271,15 +282,14 @@ export class Gpt2Engine implements Engine {
     const ctx = createKernelContext(device, pool, label);
     const weights = uploadWeights(pool, device, w, label, opts);
     const layout = probeLayout(config);
-    const bufs = {
-      ...makeActivations(pool, config, layout, label),
-      // One readback per step: the sampler's result, then (probes on) the probe words.
-      staging: pool.create(`${label}.result + probe staging`, (SAMPLE_RESULT_WORDS + layout.totalWords) * 4, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST),
-    };
+    const bufs = makeActivations(pool, config, layout, label);
+    // One small readback per step, into one of the ring's slots: the sampler's result, then (probes on)
+    // the probe words, then the pass's GPU timestamps.
+    const ring = new StepRing(device, pool, { label, slots: opts.inFlight ?? DEFAULT_IN_FLIGHT, resultWords: SAMPLE_RESULT_WORDS, probeWords: layout.totalWords });
     const variants = await chooseVariants(ctx, weights.layers[0], bufs, config.nCtx, label, opts.variants);
     const plans = new ForwardPlans({ label, ctx, config, emb: weights.emb, layers: weights.layers, bufs, layout, variants });
     const engine = new Gpt2Engine({
-      gpu, ctx, pool, label, config, weights, bufs, layout, variants, plans,
+      gpu, ctx, pool, label, config, weights, bufs, ring, layout, variants, plans,
       wO: w.layers.map((l) => roundToF16(l.attnProjW)),
       wQkv: w.layers.map((l) => roundToF16(l.attnW)),
     });
@@ -324,26 +334,6 @@ export class Gpt2Engine implements Engine {
     return this.plan({ rows: 'many', probes, matmul: this.p.plans.prefillMatmul(T), logits: 'last' });
   }
 
-  /** Encodes one step (one encoder, one pass), submits it and reads back the sampler result. */
-  private async runStep(list: readonly Dispatch[], step: StepParams, probes: boolean): Promise<{ result: Uint32Array; probe?: Uint32Array }> {
-    const { device } = this.gpu;
-    const { bufs, label } = this.p;
-    writeStep(device, this.p.ctx.step, step);
-    const enc = device.createCommandEncoder({ label: `${label} step @${step.pos0}` });
-    const pass = enc.beginComputePass({ label: `${label} forward` });
-    encodeDispatches(pass, list, step.T);
-    pass.end();
-    const resultBytes = SAMPLE_RESULT_WORDS * 4;
-    const probeBytes = probes ? this.probeLayout.totalWords * 4 : 0;
-    enc.copyBufferToBuffer(bufs.result, 0, bufs.staging, 0, resultBytes);
-    if (probes) enc.copyBufferToBuffer(bufs.probe, 0, bufs.staging, resultBytes, probeBytes);
-    device.queue.submit([enc.finish()]);
-    await bufs.staging.mapAsync(GPUMapMode.READ, 0, resultBytes + probeBytes);
-    const words = new Uint32Array(bufs.staging.getMappedRange(0, resultBytes + probeBytes).slice(0));
-    bufs.staging.unmap();
-    return { result: words.subarray(0, SAMPLE_RESULT_WORDS), probe: probes ? words.subarray(SAMPLE_RESULT_WORDS) : undefined };
-  }
-
   private static decodeTop(r: Uint32Array): Array<[number, number]> | undefined {
     const n = r[1];
     if (n === 0) return undefined;
@@ -368,51 +358,83 @@ export class Gpt2Engine implements Engine {
     this.busy = true;
     try {
       const { device } = this.gpu;
-      const { nCtx } = this.config;
-      const { bufs } = this.p;
-      writeView(device, bufs.samplerParams, 0, samplerParams(this.config.vocabSize, { greedy: opts.greedy, topK, temperature, nTop }));
+      const { nCtx, vocabSize } = this.config;
+      const { bufs, ring, label } = this.p;
+      writeView(device, bufs.samplerParams, 0, samplerParams(vocabSize, { greedy: opts.greedy, topK, temperature, nTop }));
       const probes = opts.probes ?? false;
       if (probes) writeView(device, bufs.thresholds, 0, thresholdData(opts.thresholds ?? DEFAULT_THRESHOLDS));
       const prefillList = this.prefillList(promptIds.length, probes);
       const decodeList = this.plan({ rows: 'one', probes, logits: 'last' });
       writeView(device, bufs.tokens, 0, new Uint32Array(promptIds));
       const rand = mulberry32(opts.seed ?? 0x5eed);
+      const stopIds = new Set(opts.stopIds ?? []);
+      const T = promptIds.length;
+      // Step 0 is the prefill (it samples the token at position T); step i > 0 feeds position T + i - 1,
+      // so the context holds nCtx - T + 1 steps.
+      const planned = Math.min(opts.maxTokens, nCtx - T + 1);
       const ids: number[] = [];
       const steps: StepResult[] = [];
       const decodeMs: number[] = [];
       let prefillMs = 0;
-      let stopReason: StopReason = 'max-tokens';
+      let stopReason: StopReason | null = null;
       let error: string | undefined;
-      const T = promptIds.length;
-      let pos = T; // position of the next token to be fed
-      for (let i = 0; i < opts.maxTokens; i++) {
-        if (opts.signal?.aborted) { stopReason = 'aborted'; break; }
-        if (i > 0 && pos >= nCtx) { stopReason = 'context-full'; break; }
-        const t0 = performance.now();
-        const { result: r, probe } = i === 0
-          ? await this.runStep(prefillList, { pos0: 0, T, rand: rand(), writePos: T }, probes)
-          : await this.runStep(decodeList, { pos0: pos, T: 1, rand: rand(), writePos: pos + 1 }, probes);
-        const ms = performance.now() - t0;
-        if (i === 0) prefillMs = ms;
-        else { decodeMs.push(ms); pos++; }
+
+      // Up to ring.slots steps are in flight: each step's uniform write is a queue operation, ordered after
+      // the steps submitted before it, and its sampler writes the next id where the next step's embed reads
+      // it. Results are handled in order as they arrive; once a stop is known, the steps already submitted
+      // are read and dropped (their KV rows lie past the last kept token and are rewritten before any read).
+      const inFlight: Array<{ i: number; slot: number; mapped: Promise<void> }> = [];
+      let next = 0;
+      const submitUpTo = (): void => {
+        while (next < planned && inFlight.length < ring.slots && stopReason === null) {
+          const i = next++;
+          const step = i === 0 ? { pos0: 0, T, rand: rand(), writePos: T } : { pos0: T + i - 1, T: 1, rand: rand(), writePos: T + i };
+          writeStep(device, this.p.ctx.step, step);
+          const slot = i % ring.slots;
+          inFlight.push({ i, slot, mapped: ring.submit(slot, i === 0 ? prefillList : decodeList, step.T, bufs, probes, `${label} @${step.pos0}`) });
+        }
+      };
+      const t0 = performance.now();
+      let tPrev = t0;
+      if (opts.signal?.aborted) stopReason = 'aborted';
+      submitUpTo();
+      while (inFlight.length > 0) {
+        const head = inFlight.shift()!;
+        await head.mapped;
+        const got = ring.read(head.slot, probes);
+        const now = performance.now();
+        // With steps in flight a token's wall time is the interval between two arrivals: what it adds.
+        const ms = now - tPrev;
+        tPrev = now;
+        if (stopReason !== null) continue; // submitted before the stop was known: dropped
+        if (opts.signal?.aborted) { stopReason = 'aborted'; continue; }
+        const r = got.result;
+        const i = head.i;
+        const pos = i === 0 ? T : T + i;
         // The sampler answers an id outside the vocabulary only when the logits were not finite (NaN or
         // ±Inf): the weights or the arithmetic broke. Never hand such an id on as a token.
-        if (!(r[0] < this.config.vocabSize)) {
+        if (!(r[0] < vocabSize)) {
           stopReason = 'non-finite-logits';
-          error = `${this.p.label}: the logits at position ${i === 0 ? T - 1 : pos - 1} are not finite (NaN or Infinity), so no token can be sampled; the model's weights or its arithmetic are broken`;
-          break;
+          error = `${label}: the logits at position ${pos - 1} are not finite (NaN or Infinity), so no token can be sampled; the model's weights or its arithmetic are broken`;
+          continue;
         }
-        const s: StepResult = { index: i, pos: i === 0 ? T : pos, id: r[0], ms, top: Gpt2Engine.decodeTop(r) };
-        if (probe) s.probes = parseProbes(probe, this.probeLayout, this.config.nEmbd);
+        if (i === 0) prefillMs = ms;
+        else decodeMs.push(ms);
+        const s: StepResult = { index: i, pos, id: r[0], ms, top: Gpt2Engine.decodeTop(r) };
+        if (got.gpuMs !== undefined) s.gpuMs = got.gpuMs;
+        if (got.probe) s.probes = parseProbes(got.probe, this.probeLayout, this.config.nEmbd);
         ids.push(s.id);
         steps.push(s);
         onStep?.(s);
+        if (stopIds.has(s.id)) stopReason = 'end-of-text';
+        else if (i === planned - 1) stopReason = planned < opts.maxTokens ? 'context-full' : 'max-tokens';
+        submitUpTo();
       }
       const decodeTotal = decodeMs.reduce((a, b) => a + b, 0);
       return {
         promptIds: [...promptIds], ids, steps, prefillMs, decodeMs,
         decodeTokensPerS: decodeMs.length ? (decodeMs.length * 1000) / decodeTotal : 0,
-        stopReason,
+        stopReason: stopReason ?? (planned < opts.maxTokens ? 'context-full' : 'max-tokens'),
         ...(error ? { error } : {}),
       };
     } finally {
@@ -501,6 +523,7 @@ export class Gpt2Engine implements Engine {
 
   destroy(): void {
     this.destroyed = true;
+    this.p.ring.destroy();
     this.p.plans.destroy();
     this.p.pool.destroy();
   }

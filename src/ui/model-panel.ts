@@ -26,6 +26,7 @@ const stopReasonText: Record<StopReason, string> = {
   'max-tokens': 'Stopped: reached the token limit.',
   'context-full': 'Stopped: the context window is full.',
   aborted: 'Stopped.',
+  'end-of-text': 'Stopped: the model wrote <|endoftext|>, the end of its text.',
   'non-finite-logits': 'Stopped: the model produced non-finite logits (NaN or Infinity); its weights or arithmetic are broken.',
 };
 

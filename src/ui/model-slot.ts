@@ -346,6 +346,8 @@ export class ModelSlot implements ReactiveController {
           topK: settings.topK,
           seed,
           signal,
+          // A code model ends a file with <|endoftext|>; what it writes after that is another file.
+          stopIds: model.eosId === undefined ? [] : [model.eosId],
           probes: settings.probes,
           thresholds,
         },

@@ -1,0 +1,131 @@
+// Pipelined decode (steps in flight, src/model/stepRing.ts) against the unpipelined path: the same ids, top
+// logits and probe words, greedy and sampled with a seed, dense and block-sparse; every stop (end-of-text,
+// abort from the step callback, max tokens, context full) ends the run at the same token, and the KV cache
+// is left so the next generation equals a fresh engine's.
+
+import { describe, expect, it } from 'vitest';
+import { testGpu, gpuCheck } from '../kernels/testing';
+import { makeTestModel } from './testModel';
+import { parseSafetensors } from './safetensors';
+import { loadGpt2Weights } from './checkpoint';
+import { Gpt2Engine } from './gpt2';
+import type { GenerateOptions, GenerationSummary } from './engineApi';
+import type { Gpt2Weights } from './checkpoint';
+
+function model(seed: number, ctx = 64): Gpt2Weights {
+  const m = makeTestModel({ layers: 2, heads: 4, embd: 64, vocab: 300, ctx, seed });
+  return loadGpt2Weights(parseSafetensors(m.safetensors, 'model.safetensors'), m.config);
+}
+
+/** Zeroes about 3/4 of the 32 x 32 blocks of every matrix, so the engine runs them on BSR kernels. */
+function blockSparse(w: Gpt2Weights): Gpt2Weights {
+  for (const l of w.layers) {
+    for (const [m, cols] of [[l.attnW, 3 * 64], [l.attnProjW, 64], [l.fcW, 4 * 64], [l.fcProjW, 64]] as Array<[Float32Array, number]>) {
+      const rows = m.length / cols;
+      for (let bi = 0; bi < rows / 32; bi++) {
+        for (let bj = 0; bj < cols / 32; bj++) {
+          if ((bi * 7 + bj * 3) % 4 === 0) continue;
+          for (let i = 0; i < 32; i++) m.fill(0, (bi * 32 + i) * cols + bj * 32, (bi * 32 + i) * cols + bj * 32 + 32);
+        }
+      }
+    }
+  }
+  return w;
+}
+
+/** What must not depend on the steps in flight (the timings may). */
+function content(out: GenerationSummary) {
+  return {
+    ids: out.ids, stopReason: out.stopReason, decodeSteps: out.decodeMs.length,
+    steps: out.steps.map((s) => ({ index: s.index, pos: s.pos, id: s.id, top: s.top, probes: s.probes })),
+  };
+}
+
+describe('pipelined decode equals the unpipelined path', async () => {
+  const gpu = await testGpu();
+  // Fixed variants: measuring them at load would only slow the test (gpt2.test.ts covers that path).
+  const fixed = { gemv: 'coop', matmul: 'tiled' } as const;
+  const prompt = [5, 17, 42, 3];
+
+  for (const [name, weights] of [['dense', model(31)], ['block-sparse', blockSparse(model(32))]] as const) {
+    it(`${name}: 1, 2 and 4 steps in flight give the same tokens, top logits and probes`, async () => {
+      const engines = await Promise.all([1, 2, 4].map((inFlight) => Gpt2Engine.create(gpu, weights, { inFlight, variants: fixed })));
+      if (name === 'block-sparse') expect(engines[0].matrices.some((m) => m.kind === 'bsr')).toBe(true);
+      for (const opts of [
+        { maxTokens: 16, greedy: true, topLogits: 5 },
+        { maxTokens: 16, greedy: false, temperature: 1.3, topK: 20, seed: 9, topLogits: 3 },
+        { maxTokens: 12, greedy: false, temperature: 0.9, topK: 40, seed: 4, probes: true },
+      ] as GenerateOptions[]) {
+        const outs = await gpuCheck(gpu, 'in flight', async () => {
+          const r: GenerationSummary[] = [];
+          for (const e of engines) r.push(await e.generate(prompt, opts));
+          return r;
+        });
+        expect(outs[0].ids.length).toBe(opts.maxTokens);
+        if (opts.probes) expect(outs[0].steps.every((s) => s.probes !== undefined)).toBe(true);
+        for (const o of outs.slice(1)) expect(content(o)).toEqual(content(outs[0]));
+      }
+      for (const e of engines) e.destroy();
+    });
+  }
+
+  it('end-of-text, an abort from the step callback and a full context stop at the same token, and leave the KV cache sound', async () => {
+    const w = model(33, 16);
+    const one = await Gpt2Engine.create(gpu, w, { inFlight: 1, variants: fixed });
+    const four = await Gpt2Engine.create(gpu, w, { inFlight: 4, variants: fixed });
+    const fresh = await Gpt2Engine.create(gpu, w, { inFlight: 4, variants: fixed });
+    const base = { greedy: false, temperature: 1.5, topK: 50, seed: 21 } as const;
+    const full = await one.generate(prompt, { ...base, maxTokens: 12 });
+    expect(full.stopReason).toBe('max-tokens');
+    const stopAt = 5;
+    const stopId = full.ids[stopAt];
+    const first = full.ids.indexOf(stopId);
+    for (const e of [one, four]) {
+      const eot = await gpuCheck(gpu, 'eot', () => e.generate(prompt, { ...base, maxTokens: 12, stopIds: [stopId] }));
+      expect(eot.stopReason).toBe('end-of-text');
+      expect(eot.ids).toEqual(full.ids.slice(0, first + 1));
+
+      const ctrl = new AbortController();
+      const aborted = await e.generate(prompt, { ...base, maxTokens: 12, signal: ctrl.signal }, (s) => { if (s.index === 3) ctrl.abort(); });
+      expect(aborted.stopReason).toBe('aborted');
+      expect(aborted.ids).toEqual(full.ids.slice(0, 4));
+
+      // Context 16, prompt of 4: the prefill's token and 12 fed back, 13 tokens at most.
+      const ctxFull = await e.generate(prompt, { ...base, maxTokens: 40 });
+      expect(ctxFull.stopReason).toBe('context-full');
+      expect(ctxFull.ids.length).toBe(13);
+      expect(ctxFull.ids.slice(0, 12)).toEqual(full.ids);
+
+      // Steps dropped after a stop wrote KV rows past the last kept token: the next run must not see them.
+      const after = await e.generate([9, 8], { ...base, maxTokens: 10, topLogits: 4 });
+      const clean = await fresh.generate([9, 8], { ...base, maxTokens: 10, topLogits: 4 });
+      expect(content(after)).toEqual(content(clean));
+    }
+    const pre = await four.generate(prompt, { ...base, maxTokens: 5, signal: AbortSignal.abort() });
+    expect(pre).toMatchObject({ ids: [], stopReason: 'aborted' });
+    for (const e of [one, four, fresh]) e.destroy();
+  });
+
+  it('each step reports its GPU time where the adapter has timestamps, and creates no buffer', async () => {
+    const e = await Gpt2Engine.create(gpu, model(34), { inFlight: 3, variants: fixed });
+    const device = gpu.device;
+    let created = 0;
+    const original = device.createBuffer.bind(device);
+    device.createBuffer = (d: GPUBufferDescriptor) => {
+      created++;
+      return original(d);
+    };
+    try {
+      const out = await gpuCheck(gpu, 'gpu time', () => e.generate(prompt, { maxTokens: 10, greedy: true, probes: true }));
+      expect(created).toBe(0);
+      for (const s of out.steps) {
+        expect(s.ms).toBeGreaterThan(0);
+        if (device.features.has('timestamp-query')) expect(s.gpuMs).toBeGreaterThan(0);
+        else expect(s.gpuMs).toBeUndefined();
+      }
+    } finally {
+      device.createBuffer = original;
+    }
+    e.destroy();
+  });
+});
