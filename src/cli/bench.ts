@@ -9,9 +9,20 @@ import { acquireNodeGpu } from '../gpu/node';
 import { choice } from './args';
 import { measureRoofline } from '../kernels/roofline';
 import { decodeFloorMs, engineDecodeCost, pctOfFloor } from '../bench/floor';
+import { DEFAULT_IN_FLIGHT } from '../model/gpt2';
+import type { GenerationSummary } from '../model/engineApi';
+
+/** Prompt length of the short-prompt prefill figure (the page's default prompt is about this long). */
+const SHORT_PROMPT = 8;
+
+/** Per decode token of one generation: wall ms (result-to-result interval), GPU ms, and the gap between. */
+function decodeTimes(out: GenerationSummary): { wallMs: number; gpuMs: number | null } {
+  const gpu = out.steps.slice(1).map((st) => st.gpuMs).filter((x): x is number => x !== undefined);
+  return { wallMs: median(out.decodeMs), gpuMs: gpu.length ? median(gpu) : null };
+}
 
 export const HELP = `usage: npm run -s cli -- bench --model DIR [--model DIR ...] [--prompt-tokens P] [--tokens N] [--runs R]
-                               [--kernels auto|dense|bsr] [--json]
+                               [--kernels auto|dense|bsr] [--in-flight K,K,...] [--json]
        npm run -s cli -- bench --crossover [--embd D] [--block 16|32|64] [--json]
 
 --kernels: auto (default) lets the engine pick per matrix by the measured crossover density; dense or bsr
@@ -21,6 +32,11 @@ Runs R (default 3) greedy generations of N tokens (default 32) after a P-token p
 and reports medians: prefill tokens/s, decode tokens/s, ms per token, dispatches per token, weight bytes read per token,
 and buffers created per decode step, and the decode floor (pct_of_floor) from the adapter's measured bandwidth and FMA rate. decode_ms_blocks / decode_ms_lm_head split a decode step's GPU time (timestamp
 queries, one pass per op) between the transformer blocks and the LM head (final LayerNorm, head, sampler).
+Per decode token: wall ms (the interval between two results), GPU ms (timestamp queries around the step's
+pass) and the gap between them (submit, map and readback latency not hidden), as a share of the wall time.
+--in-flight times decode with each of these numbers of steps in flight (1 = unpipelined; default: the
+engine's ${DEFAULT_IN_FLIGHT}), alternating run by run; the headline figures are the engine default's.
+first_token_ms_short: the prefill of a ${SHORT_PROMPT}-token prompt (what the page's first token costs).
 --crossover times the dense and the BSR gemv on an (4D, D) matrix at block densities 1 .. 1/16 and reports where BSR wins.`;
 
 const OPTIONS = {
@@ -33,6 +49,7 @@ const OPTIONS = {
   kernels: { type: 'string' },
   embd: { type: 'string' },
   block: { type: 'string' },
+  'in-flight': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -64,23 +81,33 @@ export async function run(args: string[]): Promise<void> {
   const tokens = intOption(v, 'tokens', { min: 2, default: 32 })!;
   const runs = intOption(v, 'runs', { min: 1, default: 3 })!;
   const kernels = choice(v, 'kernels', ['auto', 'dense', 'bsr'] as const, 'auto')!;
+  const inFlightList = v['in-flight'] === undefined ? [DEFAULT_IN_FLIGHT] : String(v['in-flight']).split(',').map((x) => {
+    const k = Number(x);
+    if (!Number.isInteger(k) || k < 1 || k > 8) throw new CliError(`--in-flight: '${x.slice(0, 20)}' is not a number of steps 1..8 (e.g. --in-flight 1,2,3,4)`);
+    return k;
+  });
   const results: BenchResult[] = [];
-  for (const dir of dirs) results.push(await benchModel(dir, { promptTokens, tokens, runs, json, kernels }));
+  for (const dir of dirs) results.push(await benchModel(dir, { promptTokens, tokens, runs, json, kernels, inFlight: [...new Set(inFlightList)] }));
   if (json) process.stdout.write(`${JSON.stringify(results.length === 1 ? results[0] : results)}\n`);
   else if (results.length > 1) {
-    process.stdout.write('\nmodel | weights MB/token | block density | prefill tok/s | decode tok/s | decode ms blocks | decode ms LM head | probes on\n');
+    process.stdout.write('\nmodel | weights MB/token | block density | prefill tok/s | first token ms (short) | decode tok/s | wall ms | GPU ms | gap | decode ms blocks | decode ms LM head | probes on\n');
     for (const r of results) {
-      process.stdout.write(`${r.model} | ${(r.weight_bytes_per_token / 1e6).toFixed(2)} | ${r.mean_block_density.toFixed(3)} | ${r.prefill_tokens_per_s.toFixed(1)} | ${r.decode_tokens_per_s.toFixed(2)} | ${r.decode_ms_blocks.toFixed(2)} | ${r.decode_ms_lm_head.toFixed(2)} | ${(100 * r.decode_tokens_per_s_probes / r.decode_tokens_per_s).toFixed(0)}%\n`);
+      process.stdout.write(`${r.model} | ${(r.weight_bytes_per_token / 1e6).toFixed(2)} | ${r.mean_block_density.toFixed(3)} | ${r.prefill_tokens_per_s.toFixed(1)} | ${r.first_token_ms_short.toFixed(1)} | ${r.decode_tokens_per_s.toFixed(2)} | ${r.decode_wall_ms_per_token.toFixed(2)} | ${fmt(r.decode_gpu_ms_per_token)} | ${pct(r.decode_gap_pct)} | ${r.decode_ms_blocks.toFixed(2)} | ${r.decode_ms_lm_head.toFixed(2)} | ${(100 * r.decode_tokens_per_s_probes / r.decode_tokens_per_s).toFixed(0)}%\n`);
     }
   }
 }
 
 export type BenchResult = Awaited<ReturnType<typeof benchModel>>;
 
-async function benchModel(dir: string, o: { promptTokens: number; tokens: number; runs: number; json: boolean; kernels: 'auto' | 'dense' | 'bsr' }) {
+const fmt = (x: number | null): string => (x === null ? 'n/a' : x.toFixed(2));
+const pct = (x: number | null): string => (x === null ? 'n/a' : `${x.toFixed(1)}%`);
+
+async function benchModel(dir: string, o: { promptTokens: number; tokens: number; runs: number; json: boolean; kernels: 'auto' | 'dense' | 'bsr'; inFlight: number[] }) {
   const { promptTokens, tokens, runs, json } = o;
   const crossoverDensity = o.kernels === 'dense' ? 0 : o.kernels === 'bsr' ? 1 : undefined;
-  const s = await openModel(dir, { crossoverDensity });
+  // The engine gets as many slots as the largest k asked for; the headline k is its default when asked for.
+  const s = await openModel(dir, { crossoverDensity, inFlight: Math.max(...o.inFlight, DEFAULT_IN_FLIGHT) });
+  const headK = o.inFlight.includes(DEFAULT_IN_FLIGHT) ? DEFAULT_IN_FLIGHT : Math.max(...o.inFlight);
   const { engine, gpu } = s;
   const cfg = engine.config;
   if (promptTokens + tokens > cfg.nCtx + 1) {
@@ -96,30 +123,45 @@ async function benchModel(dir: string, o: { promptTokens: number; tokens: number
   let created = 0;
   const original = device.createBuffer.bind(device);
   const prefillMs: number[] = [];
-  const decodeTps: number[] = [];
-  const msPerToken: number[] = [];
+  const shortPrefillMs: number[] = [];
+  const byK = new Map(o.inFlight.map((k) => [k, { tps: [] as number[], wall: [] as number[], gpu: [] as number[] }]));
   let decodeSteps = 0;
-  // Probes off and on alternate run by run (same prompt and length), so a change in the machine's
-  // load hits both medians alike. Buffers created are counted over both.
+  // The k values and probes off/on alternate run by run (same prompt and length), so a change in the
+  // machine's load hits every median alike. Buffers created are counted over all of them.
   const decodeTpsProbes: number[] = [];
+  const shortPrompt = prompt.slice(0, SHORT_PROMPT);
   device.createBuffer = (d: GPUBufferDescriptor) => {
     created++;
     return original(d);
   };
   try {
     for (let r = 0; r < runs; r++) {
-      const out = await engine.generate(prompt, { maxTokens: tokens, greedy: true });
-      prefillMs.push(out.prefillMs);
-      decodeTps.push(out.decodeTokensPerS);
-      msPerToken.push(median(out.decodeMs));
-      decodeSteps += out.decodeMs.length;
-      const probed = await engine.generate(prompt, { maxTokens: tokens, greedy: true, probes: true });
+      for (const k of o.inFlight) {
+        const out = await engine.generate(prompt, { maxTokens: tokens, greedy: true, inFlight: k });
+        const m = byK.get(k)!;
+        if (k === headK) prefillMs.push(out.prefillMs);
+        m.tps.push(out.decodeTokensPerS);
+        const t = decodeTimes(out);
+        m.wall.push(t.wallMs);
+        if (t.gpuMs !== null) m.gpu.push(t.gpuMs);
+        decodeSteps += out.decodeMs.length;
+      }
+      const probed = await engine.generate(prompt, { maxTokens: tokens, greedy: true, probes: true, inFlight: headK });
       decodeTpsProbes.push(probed.decodeTokensPerS);
       decodeSteps += probed.decodeMs.length;
+      shortPrefillMs.push((await engine.generate(shortPrompt, { maxTokens: 1, greedy: true, inFlight: headK })).prefillMs);
     }
   } finally {
     device.createBuffer = original;
   }
+  const inFlightRows = o.inFlight.map((k) => {
+    const m = byK.get(k)!;
+    const wall = median(m.wall);
+    const gpuMs = m.gpu.length ? median(m.gpu) : null;
+    return { in_flight: k, decode_tokens_per_s: median(m.tps), wall_ms_per_token: wall, gpu_ms_per_token: gpuMs, gap_pct: gpuMs === null ? null : (100 * (wall - gpuMs)) / wall };
+  });
+  const head = inFlightRows.find((x) => x.in_flight === headK)!;
+  const decodeTps = byK.get(headK)!.tps;
   const decodeTokensPerS = median(decodeTps);
   const decodeTokensPerSProbes = median(decodeTpsProbes);
   // GPU time of a decode step split between the blocks and the LM head: one pass per op with
@@ -149,7 +191,14 @@ async function benchModel(dir: string, o: { promptTokens: number; tokens: number
     prefill_tokens_per_s: (promptTokens * 1000) / median(prefillMs),
     decode_tokens_per_s: decodeTokensPerS,
     decode_tokens_per_s_probes: decodeTokensPerSProbes,
-    decode_ms_per_token: median(msPerToken),
+    decode_ms_per_token: head.wall_ms_per_token,
+    in_flight: headK,
+    decode_wall_ms_per_token: head.wall_ms_per_token,
+    decode_gpu_ms_per_token: head.gpu_ms_per_token,
+    decode_gap_pct: head.gap_pct,
+    decode_by_in_flight: inFlightRows,
+    first_token_ms_short: median(shortPrefillMs),
+    short_prompt_tokens: shortPrompt.length,
     decode_ms_blocks: median(blocksMs),
     decode_ms_lm_head: median(headMs),
     timing_source: gpu.hasTimestamps ? 'timestamp-query' : 'cpu-wallclock',
@@ -175,7 +224,10 @@ async function benchModel(dir: string, o: { promptTokens: number; tokens: number
       ['model', `${dir} (${cfg.nLayer} layers x ${cfg.nHead} heads x ${cfg.nEmbd}, vocab ${cfg.vocabSize}, ctx ${cfg.nCtx})`],
       ['adapter', s.gpu.adapterDescription],
       ['prefill', `${result.prefill_tokens_per_s.toFixed(1)} tokens/s (${result.prefill_ms.toFixed(1)} ms for ${promptTokens} tokens)`],
-      ['decode', `${decodeTokensPerS.toFixed(2)} tokens/s (${result.decode_ms_per_token.toFixed(2)} ms/token, median of ${runs} runs of ${tokens})`],
+      ['first token, short prompt', `${result.first_token_ms_short.toFixed(1)} ms (prefill of ${shortPrompt.length} tokens)`],
+      ['decode', `${decodeTokensPerS.toFixed(2)} tokens/s (${result.decode_ms_per_token.toFixed(2)} ms/token, median of ${runs} runs of ${tokens}, ${headK} in flight)`],
+      ['decode wall / GPU', `${result.decode_wall_ms_per_token.toFixed(2)} ms wall, ${fmt(result.decode_gpu_ms_per_token)} ms GPU per token: gap ${pct(result.decode_gap_pct)} of the wall time`],
+      ...(inFlightRows.length > 1 ? inFlightRows.map((x) => [`  ${x.in_flight} in flight`, `${x.decode_tokens_per_s.toFixed(2)} tokens/s, wall ${x.wall_ms_per_token.toFixed(2)} ms, GPU ${fmt(x.gpu_ms_per_token)} ms, gap ${pct(x.gap_pct)}`] as [string, string]) : []),
       ['decode GPU split', `blocks ${result.decode_ms_blocks.toFixed(2)} ms + LM head ${result.decode_ms_lm_head.toFixed(2)} ms (${result.timing_source})`],
       ['matrices', `${result.matrices_bsr} BSR, ${result.matrices_dense} dense; mean block density ${result.mean_block_density.toFixed(3)}; ${result.active_heads} active heads`],
       ['decode, probes on', `${decodeTokensPerSProbes.toFixed(2)} tokens/s (${((decodeTokensPerSProbes / decodeTokensPerS) * 100).toFixed(1)}% of probes off)`],

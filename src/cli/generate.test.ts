@@ -62,10 +62,24 @@ describe('cli generate / bench', () => {
   });
 
   it('bench --json reports speed and zero buffers created per decode step', async () => {
-    const r = await cli(['bench', '--model', model, '--prompt-tokens', '4', '--tokens', '6', '--runs', '2', '--json']);
+    const r = await cli(['bench', '--model', model, '--prompt-tokens', '4', '--tokens', '6', '--runs', '2', '--in-flight', '1,3', '--json']);
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out.decode_tokens_per_s).toBeGreaterThan(0);
+    // Wall and GPU time per decode token, per number of steps in flight; the headline is the default (3).
+    expect(out.in_flight).toBe(3);
+    expect(out.decode_by_in_flight.map((x: { in_flight: number }) => x.in_flight)).toEqual([1, 3]);
+    expect(out.decode_by_in_flight[1].decode_tokens_per_s).toBe(out.decode_tokens_per_s);
+    expect(out.decode_wall_ms_per_token).toBeGreaterThan(0);
+    if (out.timing_source === 'timestamp-query') {
+      expect(out.decode_gpu_ms_per_token).toBeGreaterThan(0);
+      expect(out.decode_gap_pct).toBeCloseTo((100 * (out.decode_wall_ms_per_token - out.decode_gpu_ms_per_token)) / out.decode_wall_ms_per_token, 6);
+    }
+    expect(out.first_token_ms_short).toBeGreaterThan(0);
+    expect(out.short_prompt_tokens).toBe(4); // the prompt is shorter than the 8-token short prompt
+    const bad = await cli(['bench', '--model', model, '--in-flight', '0']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--in-flight: '0' is not a number of steps 1\.\.8/);
     expect(out.prefill_tokens_per_s).toBeGreaterThan(0);
     // embed + 7 per layer + ln_f + one LM-head chunk + sample
     expect(out.dispatches_per_token).toBe(1 + 7 * 2 + 1 + 1 + 1);

@@ -22,6 +22,8 @@ export interface GenerateOptions extends SamplingOptions {
   topLogits?: number;
   /** Aborts the generation: no token arriving after the abort is handed on. */
   signal?: AbortSignal;
+  /** Steps kept in flight, 1 (unpipelined) .. the engine's slots (its default); benchmarks compare them. */
+  inFlight?: number;
   /** Token ids that end the generation once sampled (the tokenizer's <|endoftext|>): that token is the last. */
   stopIds?: readonly number[];
   /** Compute StepProbes for every generated token (default off). */

@@ -354,6 +354,8 @@ export class Gpt2Engine implements Engine {
     if (!opts.greedy && (!Number.isInteger(topK) || topK < 1 || topK > MAX_TOP)) throw new EngineInputError(`topK must be 1..${MAX_TOP} (got ${topK})`);
     const nTop = opts.topLogits ?? 0;
     if (!Number.isInteger(nTop) || nTop < 0 || nTop > MAX_TOP) throw new EngineInputError(`topLogits must be 0..${MAX_TOP} (got ${nTop})`);
+    const slots = opts.inFlight ?? this.p.ring.slots;
+    if (!Number.isInteger(slots) || slots < 1 || slots > this.p.ring.slots) throw new EngineInputError(`inFlight must be 1..${this.p.ring.slots}, the slots this engine was made with (got ${slots})`);
 
     this.busy = true;
     try {
@@ -379,18 +381,18 @@ export class Gpt2Engine implements Engine {
       let stopReason: StopReason | null = null;
       let error: string | undefined;
 
-      // Up to ring.slots steps are in flight: each step's uniform write is a queue operation, ordered after
+      // Up to `slots` steps are in flight: each step's uniform write is a queue operation, ordered after
       // the steps submitted before it, and its sampler writes the next id where the next step's embed reads
       // it. Results are handled in order as they arrive; once a stop is known, the steps already submitted
       // are read and dropped (their KV rows lie past the last kept token and are rewritten before any read).
       const inFlight: Array<{ i: number; slot: number; mapped: Promise<void> }> = [];
       let next = 0;
       const submitUpTo = (): void => {
-        while (next < planned && inFlight.length < ring.slots && stopReason === null) {
+        while (next < planned && inFlight.length < slots && stopReason === null) {
           const i = next++;
           const step = i === 0 ? { pos0: 0, T, rand: rand(), writePos: T } : { pos0: T + i - 1, T: 1, rand: rand(), writePos: T + i };
           writeStep(device, this.p.ctx.step, step);
-          const slot = i % ring.slots;
+          const slot = i % slots;
           inFlight.push({ i, slot, mapped: ring.submit(slot, i === 0 ? prefillList : decodeList, step.T, bufs, probes, `${label} @${step.pos0}`) });
         }
       };
