@@ -82,7 +82,8 @@ async function main(): Promise<void> {
       log(`${engine}: kernel variants ${JSON.stringify(e.variants, (_, v) => (typeof v === 'number' ? Number(v.toFixed(2)) : v))}`);
       const gen = async (n: number): Promise<RunTiming> => {
         const s = await e.generate(prompt, { maxTokens: n, greedy: true });
-        return { ids: s.ids, prefillMs: s.prefillMs, decodeMs: s.decodeMs };
+        const gpuMs = s.steps.slice(1).map((st) => st.gpuMs).filter((x): x is number => x !== undefined);
+        return { ids: s.ids, prefillMs: s.prefillMs, decodeMs: s.decodeMs, ...(gpuMs.length ? { decodeGpuMs: gpuMs } : {}) };
       };
       loaded.push({ engine, model: engine === 'dense' ? DENSE : SPARSE, cost: engineDecodeCost(e.config, e, pos), gen, release: async () => e.destroy() });
     } else {
@@ -118,11 +119,17 @@ async function main(): Promise<void> {
   const rows: BenchRow[] = measured.map((m) => {
     const tps = median(m.runs.map(decodeTps));
     const floorMs = decodeFloorMs(m.cost, rates);
+    const wall = median(m.runs.map((r) => median(r.decodeMs)));
+    const gpuRuns = m.runs.filter((r) => r.decodeGpuMs?.length);
+    const gpuMs = gpuRuns.length ? median(gpuRuns.map((r) => median(r.decodeGpuMs!))) : null;
     return {
       engine: m.engine,
       model: m.model,
       prefill_ms: median(m.runs.map((r) => r.prefillMs)),
       decode_tokens_per_s: tps,
+      wall_ms_per_token: wall,
+      gpu_ms_per_token: gpuMs,
+      gap_pct: gpuMs === null ? null : (100 * (wall - gpuMs)) / wall,
       pct_of_floor: pctOfFloor(floorMs, tps),
       floor_ms_per_token: floorMs,
       bytes_per_token: m.cost.bytesPerToken,
@@ -131,9 +138,9 @@ async function main(): Promise<void> {
     };
   });
   const tpsOf = (e: BenchEngine) => rows.find((r) => r.engine === e)?.decode_tokens_per_s;
-  const ratio = (a: BenchEngine) => {
+  const ratio = (a: BenchEngine, b: BenchEngine = 'ort-webgpu') => {
     const x = tpsOf(a);
-    const y = tpsOf('ort-webgpu');
+    const y = tpsOf(b);
     return x !== undefined && y ? x / y : null;
   };
   const result: BenchResult = {
@@ -152,12 +159,16 @@ async function main(): Promise<void> {
     reference_ids: reference,
     agreement,
     rows,
-    ratios: { dense_over_ort_webgpu: ratio('dense'), sparse_over_ort_webgpu: ratio('sparse') },
+    ratios: {
+      dense_over_ort_webgpu: ratio('dense'), sparse_over_ort_webgpu: ratio('sparse'),
+      sparse_over_dense: ratio('sparse', 'dense'), sparse_over_ort_wasm: ratio('sparse', 'ort-wasm'),
+    },
     targets: TARGETS,
     notes: [
       'ORT runs the f32 ONNX export (its WebGPU provider needs shader-f16 for f16 weights); this engine holds f16 weights. Each row\'s floor counts the bytes that engine reads.',
       'The floor is the WebGPU adapter\'s. ort-wasm runs on the CPU cores, not on the adapter, so its percentage can exceed 100; it is there as the reference a user without a fast GPU would pick.',
       'Timed runs go round-robin over the engines after each has loaded and warmed up.',
+      'wall ms/token is the interval between two decode results (this engine keeps steps in flight); GPU ms/token is the step\'s compute pass by timestamp queries (Chromium rounds them unless started with WebGPU developer features); gap = (wall − GPU) ÷ wall.',
       `decode at positions ${prompt.length}..${prompt.length + tokens - 1}; the floor is taken at the mean position ${pos}.`,
     ],
   };

@@ -14,8 +14,8 @@ const result: BenchResult = {
   adapter: { vendor: 'google', architecture: 'swiftshader', device: '', description: 'SwiftShader <Vulkan>', features: ['timestamp-query'], bandwidth_gb_per_s: 1.5, gflops: 20, timing: 'timestamp-query' },
   browser: 'HeadlessChrome', date: '2026-11-22T06:00:00.000Z', prompt_tokens: 8, tokens: 32, runs: 3, reference_ids: [1, 2],
   agreement: [{ engine: 'ort-webgpu', matches: true, first_mismatch: null }, { engine: 'dense', matches: true, first_mismatch: null }],
-  rows: [row('ort-webgpu', 5, 10), row('ort-wasm', 8, 16), row('dense', 15, 30), row('sparse', 45, 60)],
-  ratios: { dense_over_ort_webgpu: 3, sparse_over_ort_webgpu: 9 }, targets: { dense_over_ort_webgpu: 2, sparse_over_ort_webgpu: 4 },
+  rows: [row('ort-webgpu', 5, 10), row('ort-wasm', 8, 16), { ...row('dense', 15, 30), wall_ms_per_token: 66.5, gpu_ms_per_token: 63.175, gap_pct: 5 }, row('sparse', 45, 60)],
+  ratios: { dense_over_ort_webgpu: 3, sparse_over_ort_webgpu: 9, sparse_over_dense: 3, sparse_over_ort_wasm: 45 / 8 }, targets: { dense_over_ort_webgpu: 2, sparse_over_ort_webgpu: 4 },
   notes: ['a note'],
 };
 
@@ -23,7 +23,11 @@ describe('benchmark report', () => {
   it('Markdown: a row per engine, ratios against targets, agreement, notes', () => {
     const md = markdownTable(result);
     expect(md.split('\n').filter((l) => /^\| (ort-|dense|sparse)/.test(l))).toHaveLength(4);
-    expect(md).toContain('| dense | /weights/dense/ | 6.7 | 15.00 | 66.67 | 20.000 | 30.0% |');
+    expect(md).toContain('| dense | /weights/dense/ | 6.7 | 15.00 | 66.67 | 66.50 | 63.17 | 5.0% | 20.000 | 30.0% |');
+    // A row without the wall/GPU columns (an older result file) shows dashes there.
+    expect(md).toContain('| sparse | /weights/sparse/ | 2.2 | 45.00 | 22.22 | – | – | – | 13.333 | 60.0% |');
+    expect(md).toContain('sparse ÷ dense decode: 3.00×');
+    expect(md).toContain('sparse ÷ ort-wasm decode: 5.63×');
     expect(md).toContain('dense ÷ ort-webgpu decode: 3.00× (target ≥ 2×: met)');
     expect(md).toContain('sparse ÷ ort-webgpu decode: 9.00× (target ≥ 4×: met)');
     expect(md).toContain('ort-webgpu yes, dense yes');

@@ -16,16 +16,21 @@ export function markdownTable(r: BenchResult): string {
   const lines = [
     `Adapter: ${adapterLine(r)}. Prompt ${r.prompt_tokens} tokens, ${r.tokens} generated, median of ${r.runs} runs, ${r.date.slice(0, 10)}.`,
     '',
-    '| engine | model | prefill ms | decode tokens/s | ms/token | floor ms/token | % of floor |',
-    '|---|---|---:|---:|---:|---:|---:|',
+    '| engine | model | prefill ms | decode tokens/s | ms/token | wall ms/token | GPU ms/token | gap | floor ms/token | % of floor |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const row of r.rows) {
-    lines.push(`| ${row.engine} | ${row.model} | ${fmt(row.prefill_ms, 1)} | ${fmt(row.decode_tokens_per_s, 2)} | ${fmt(1e3 / row.decode_tokens_per_s, 2)} | ${fmt(row.floor_ms_per_token, 3)} | ${fmt(row.pct_of_floor, 1)}% |`);
+    // Files written before the wall/GPU columns lack them: they show as '–'.
+    const gap = row.gap_pct ?? NaN;
+    lines.push(`| ${row.engine} | ${row.model} | ${fmt(row.prefill_ms, 1)} | ${fmt(row.decode_tokens_per_s, 2)} | ${fmt(1e3 / row.decode_tokens_per_s, 2)} | ${fmt(row.wall_ms_per_token ?? NaN, 2)} | ${fmt(row.gpu_ms_per_token ?? NaN, 2)} | ${Number.isFinite(gap) ? `${fmt(gap, 1)}%` : '–'} | ${fmt(row.floor_ms_per_token, 3)} | ${fmt(row.pct_of_floor, 1)}% |`);
   }
   lines.push('');
   const { dense_over_ort_webgpu: d, sparse_over_ort_webgpu: s } = r.ratios;
   if (d !== null) lines.push(`- dense ÷ ort-webgpu decode: ${fmt(d, 2)}× (target ≥ ${r.targets.dense_over_ort_webgpu}×: ${d >= r.targets.dense_over_ort_webgpu ? 'met' : 'not met'})`);
   if (s !== null) lines.push(`- sparse ÷ ort-webgpu decode: ${fmt(s, 2)}× (target ≥ ${r.targets.sparse_over_ort_webgpu}×: ${s >= r.targets.sparse_over_ort_webgpu ? 'met' : 'not met'})`);
+  const { sparse_over_dense: sd, sparse_over_ort_wasm: sw } = r.ratios;
+  if (sd != null) lines.push(`- sparse ÷ dense decode: ${fmt(sd, 2)}×`);
+  if (sw != null) lines.push(`- sparse ÷ ort-wasm decode: ${fmt(sw, 2)}×`);
   lines.push(`- greedy tokens equal to the PyTorch reference: ${r.agreement.map((a) => `${a.engine} ${a.matches ? 'yes' : `no (from token ${a.first_mismatch})`}`).join(', ')}`);
   for (const n of r.notes) lines.push(`- ${n}`);
   return lines.join('\n') + '\n';

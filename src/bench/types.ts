@@ -10,6 +10,8 @@ export interface RunTiming {
   ids: number[];
   prefillMs: number;
   decodeMs: number[];
+  /** GPU time of each decode step's pass (this engine's rows, where the adapter has timestamps). */
+  decodeGpuMs?: number[];
 }
 
 export interface BenchRow {
@@ -20,6 +22,15 @@ export interface BenchRow {
   prefill_ms: number;
   /** Median over runs of decode tokens/s (decode steps ÷ their summed wall time). */
   decode_tokens_per_s: number;
+  /**
+   * Median over runs of the median decode step: wall ms (result-to-result) and GPU ms (the step's pass).
+   * These three are absent in results written before they were measured (bench/results/ keeps those).
+   */
+  wall_ms_per_token?: number;
+  /** null for ORT (no per-step GPU time) or without timestamp queries. */
+  gpu_ms_per_token?: number | null;
+  /** 100 × (wall − GPU) ÷ wall: what submit, map and readback add that the GPU does not hide. */
+  gap_pct?: number | null;
   /** 100 × floor_ms_per_token ÷ measured ms per token. */
   pct_of_floor: number;
   floor_ms_per_token: number;
@@ -52,7 +63,13 @@ export interface BenchResult {
   /** Per engine on the dense model: does it produce reference_ids? */
   agreement: Array<{ engine: BenchEngine; matches: boolean; first_mismatch: number | null }>;
   rows: BenchRow[];
-  ratios: { dense_over_ort_webgpu: number | null; sparse_over_ort_webgpu: number | null };
+  ratios: {
+    dense_over_ort_webgpu: number | null;
+    sparse_over_ort_webgpu: number | null;
+    /** Decode tokens/s of the block-sparse model over the dense one, both on this engine. */
+    sparse_over_dense?: number | null;
+    sparse_over_ort_wasm?: number | null;
+  };
   targets: { dense_over_ort_webgpu: number; sparse_over_ort_webgpu: number };
   notes: string[];
 }
