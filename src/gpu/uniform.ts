@@ -49,6 +49,9 @@ export function defineUniform<const N extends string>(struct: string, fields: Re
     throw new Error(`uniform ${struct}: ${bytes} bytes; declare padding fields (_pad0, …) up to a multiple of 16, as in the WGSL struct`);
   }
   const laid = fields.map((f, i) => ({ name: f.name, type: f.type, offset: 4 * i }));
+  // The view of the last `into` buffer, kept so a per-step pack into the same scratch allocates nothing.
+  let lastInto: ArrayBuffer | null = null;
+  let lastView: DataView | null = null;
   return {
     struct,
     fields: laid,
@@ -56,7 +59,12 @@ export function defineUniform<const N extends string>(struct: string, fields: Re
     pack(values, into) {
       const buf = into ?? new ArrayBuffer(bytes);
       if (buf.byteLength < bytes) throw new Error(`uniform ${struct}: pack into ${buf.byteLength} bytes, needs ${bytes}`);
-      const view = new DataView(buf);
+      let view: DataView;
+      if (into && into === lastInto) view = lastView!;
+      else {
+        view = new DataView(buf);
+        if (into) [lastInto, lastView] = [into, view];
+      }
       const vals = values as Readonly<Record<string, number>>;
       for (const f of laid) {
         const v = isPad(f.name) ? 0 : vals[f.name];
