@@ -7,8 +7,10 @@
 // a[l, h] = ‖z_h · W_O^h‖₂ / ‖x_l‖₂ = sqrt(z_hᵀ G_h z_h) / ‖x_l‖₂, with G_h = W_O^h W_O^hᵀ
 // (headDim x headDim, made once at load) and ‖x_l‖₂ written by this layer's ln_1 earlier in the pass:
 // headDim² multiply-adds per head instead of a second pass over c_proj, and no dispatch of its own.
+// Ablation: each head's output (and so its probed activity) is scaled by headMask[maskBase + h], 1 or 0,
+// written by the host when the ablated heads change: no pipeline, bind group or buffer is rebuilt.
 
-struct Params { nHead: u32, headDim: u32, nEmbd: u32, nCtx: u32, scale: f32, xNormWord: u32, headWord: u32, _pad0: u32 }
+struct Params { nHead: u32, headDim: u32, nEmbd: u32, nCtx: u32, scale: f32, xNormWord: u32, headWord: u32, maskBase: u32 }
 // #include step
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -20,6 +22,7 @@ struct Params { nHead: u32, headDim: u32, nEmbd: u32, nCtx: u32, scale: f32, xNo
 @group(0) @binding(6) var<storage, read> heads: array<u32>;        // heads to run (others are skipped)
 @group(0) @binding(7) var<storage, read> gram: array<f32>;         // PROBE: (nHead, headDim, headDim)
 @group(0) @binding(8) var<storage, read_write> probe: array<u32>;  // PROBE: the probe words
+@group(0) @binding(9) var<storage, read> headMask: array<f32>;     // (nLayer, nHead): 0 ablates a head
 
 override WG: u32 = 64;
 override MAX_CTX: u32 = 1024u;
@@ -87,7 +90,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     bcast = 1.0 / v;
   }
   workgroupBarrier();
-  let inv = bcast;
+  let inv = bcast * headMask[p.maskBase + h];   // the softmax's 1 / sum, and the head's ablation gate
 
   for (var d = lid; d < hd; d += WG) {
     var acc = 0.0;

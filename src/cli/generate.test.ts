@@ -61,6 +61,23 @@ describe('cli generate / bench', () => {
     expect(out.ids).toHaveLength(24 - 20 + 1);
   });
 
+  it('generate --ablate zeroes the named heads: the same JSON shape, other logits, one-line errors', async () => {
+    const base = ['generate', '--model', model, '--ids', '3,1,4', '--tokens', '4', '--greedy', '--json'];
+    const plain = JSON.parse((await cli(base)).stdout);
+    const r = await cli([...base, '--ablate', 'L0H1,L1H0']);
+    expect(r.code, r.stderr).toBe(0);
+    const ablated = JSON.parse(r.stdout);
+    expect(Object.keys(ablated)).toEqual(Object.keys(plain));
+    expect(ablated.steps).toHaveLength(4);
+    expect(ablated.steps[0].top[0][1]).not.toBe(plain.steps[0].top[0][1]);
+    for (const [arg, msg] of [['L2H0', /^error: --ablate: L2H0 is outside the model \(layers L0\.\.L1, heads H0\.\.H1\)$/], ['0.1', /^error: --ablate: '0\.1' is not a head name like L0H1$/]] as const) {
+      const bad = await cli([...base, '--ablate', arg]);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+      expect(bad.stderr.trim()).toMatch(msg);
+    }
+  });
+
   it('bench --json reports speed and zero buffers created per decode step', async () => {
     const r = await cli(['bench', '--model', model, '--prompt-tokens', '4', '--tokens', '6', '--runs', '2', '--in-flight', '1,3', '--json']);
     expect(r.code, r.stderr).toBe(0);

@@ -10,10 +10,11 @@ import { checkRecordTarget } from './outputs';
 import { resolveModelArg } from './hubCache';
 import { MODEL_FILES } from '../model/hub';
 import { join } from 'node:path';
+import { parseHeadNames } from '../model/engineApi';
 
 export const HELP = `usage: npm run -s cli -- generate --model DIR (--prompt TEXT | --ids 1,2,3) --tokens N [--greedy] [--json]
                                   [--temperature T] [--top-k K] [--seed S] [--record FILE [--force]]
-                                  [--tau-head X] [--tau-neuron X] [--tau-edge X]
+                                  [--tau-head X] [--tau-neuron X] [--tau-edge X] [--ablate L0H1,L2H3]
 
 Generates N tokens after the prompt. Without --greedy it samples with temperature (default 0.8) and top-k (default 40).
   --record FILE  run with probes on and write what fired as a sparse-gpt2-recording (docs/instrumentation.md);
@@ -21,6 +22,8 @@ Generates N tokens after the prompt. Without --greedy it samples with temperatur
                  is a recording (its "format" tag), never if it is one of the model's files
   --force        with --record: replace an existing FILE that is not a recording
   --tau-*        firing thresholds for the recording (defaults: src/probes/thresholds.ts)
+  --ablate HEADS zero-ablate these heads (TransformerLens names, layer and head from 0) in every step;
+                 the output is the same in shape (not with --record: recordings do not store an ablation)
   --json   one JSON object: {"prompt_ids","ids","text","steps":[{"id","top":[[id,logit] x5]}],"prefill_ms","decode_ms","decode_tokens_per_s","stop_reason"}`;
 
 const OPTIONS = {
@@ -38,6 +41,7 @@ const OPTIONS = {
   'tau-head': { type: 'string' },
   'tau-neuron': { type: 'string' },
   'tau-edge': { type: 'string' },
+  ablate: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -66,6 +70,8 @@ export async function run(args: string[]): Promise<void> {
 
   const force = flag(v, 'force');
   if (force && record === undefined) throw new CliError('--force applies only to --record FILE');
+  const ablate = optionalString(v, 'ablate');
+  if (ablate !== undefined && record !== undefined) throw new CliError('--ablate cannot be combined with --record: a recording does not store which heads were ablated');
   let modelArg = dir;
   if (record !== undefined) {
     // Before any work: the recording's target must be writable and must not be an input or a foreign file.
@@ -74,6 +80,11 @@ export async function run(args: string[]): Promise<void> {
   }
 
   const s = await openModel(modelArg);
+  if (ablate !== undefined) {
+    const heads = parseHeadNames(ablate, s.engine.config.nLayer, s.engine.config.nHead);
+    if (typeof heads === 'string') throw new CliError(`--ablate: ${heads}`);
+    s.engine.setAblatedHeads(heads);
+  }
   let promptIds: number[];
   if (prompt !== undefined) {
     if (!s.tokenizer) throw new CliError(`generate: ${dir} has no tokenizer.json; pass token ids with --ids instead of --prompt`);

@@ -1,5 +1,6 @@
 // Attention kernel against the CPU reference: a prefill chunk at position 0, then further chunks and
-// single decode rows reading earlier keys from the KV cache, on head sizes that are not powers of two.
+// single decode rows reading earlier keys from the KV cache, on head sizes that are not powers of two,
+// with an ablation gate (one head's output zeroed) read at a layer's offset in the head mask.
 
 import { describe, expect, it } from 'vitest';
 import { testKernelContext, gpuCheck, readF32, rng, randomArray, relErr } from './testing';
@@ -23,15 +24,20 @@ describe('attention matches the CPU reference', async () => {
         const vc = ctx.pool.storage('v', nHead * nCtx * headDim * 4);
         const out = ctx.pool.storage('out', nCtx * D * 4);
         const heads = ctx.pool.upload('heads', new Uint32Array(Array.from({ length: nHead }, (_, h) => h)));
-        const d = createAttention(ctx, { label: 'attn', nHead, headDim, nCtx, qkv, kCache: kc, vCache: vc, out, heads, nActive: nHead });
+        // The mask of a 2-layer model, this kernel being layer 1's: its head nHead - 1 is ablated (when there
+        // is more than one), layer 0's entries (all 0) must not be read.
+        const gate = Float32Array.from({ length: nHead }, (_, h) => (nHead > 1 && h === nHead - 1 ? 0 : 1));
+        const headMask = ctx.pool.upload('head mask', Float32Array.from([...new Float32Array(nHead), ...gate]));
+        const d = createAttention(ctx, { label: 'attn', nHead, headDim, nCtx, qkv, kCache: kc, vCache: vc, out, heads, nActive: nHead, headMask, maskBase: nHead });
         let pos0 = 0;
         for (const T of chunks) {
           const q = randomArray(T * 3 * D, r, 2);
           ctx.device.queue.writeBuffer(qkv, 0, q as Float32Array<ArrayBuffer>);
           await runOnce(ctx, [d], { pos0, T, rand: 0, writePos: 0 });
-          const expected = attentionRef(q, T, pos0, cache, nHead, headDim, nCtx);
+          const expected = attentionRef(q, T, pos0, cache, nHead, headDim, nCtx, gate);
           const got = await readF32(ctx.device, out, T * D);
           expect(relErr(got, expected)).toBeLessThan(1e-5);
+          if (nHead > 1) expect(got.subarray((T - 1) * D + (nHead - 1) * headDim, T * D).every((v) => v === 0)).toBe(true);
           pos0 += T;
         }
         expect(relErr(await readF32(ctx.device, kc, cache.k.length), cache.k)).toBe(0);
@@ -51,7 +57,8 @@ describe('attention matches the CPU reference', async () => {
       const vc = ctx.pool.storage('v', nHead * nCtx * headDim * 4);
       const out = ctx.pool.upload('out', new Float32Array(T * D).fill(-7));
       const heads = ctx.pool.upload('heads', new Uint32Array([1, 3]));
-      const d = createAttention(ctx, { label: 'attn', nHead, headDim, nCtx, qkv, kCache: kc, vCache: vc, out, heads, nActive: 2 });
+      const headMask = ctx.pool.upload('head mask', new Float32Array(nHead).fill(1));
+      const d = createAttention(ctx, { label: 'attn', nHead, headDim, nCtx, qkv, kCache: kc, vCache: vc, out, heads, nActive: 2, headMask, maskBase: 0 });
       await runOnce(ctx, [d], { pos0: 0, T, rand: 0, writePos: 0 });
       return readF32(ctx.device, out, T * D);
     });

@@ -12,7 +12,7 @@ export const attentionParams = defineUniform('Params', [
   { name: 'scale', type: 'f32' }, // 1 / sqrt(headDim)
   { name: 'xNormWord', type: 'u32' }, // PROBE: probe word holding ‖x_l‖₂
   { name: 'headWord', type: 'u32' }, // PROBE: probe word of head 0's activity
-  { name: '_pad0', type: 'u32' },
+  { name: 'maskBase', type: 'u32' }, // this layer's first entry in the head mask (layer · nHead)
 ]);
 
 export const ATTENTION_SHADER = shaderUniforms('attention', { 0: attentionParams, 1: stepUniform });
@@ -26,6 +26,9 @@ export function createAttention(
     /** Indices of the heads to run (u32); the others are skipped and their output slice left untouched. */
     heads: GPUBuffer;
     nActive: number;
+    /** (nLayer, nHead) f32 gates, 1 to keep a head and 0 to ablate it; this layer's start at maskBase. */
+    headMask: GPUBuffer;
+    maskBase: number;
     /**
      * Instrumentation: write each run head's activity for the last row into the probe buffer, at word
      * headWord + h, dividing by the ‖x_l‖ at word xNormWord. Heads not run keep their word (zero).
@@ -48,11 +51,12 @@ export function createAttention(
     scale: 1 / Math.sqrt(o.headDim),
     xNormWord: o.probe?.xNormWord ?? 0,
     headWord: o.probe?.headWord ?? 0,
+    maskBase: o.maskBase,
   }));
   return {
     label: o.label,
     pipeline,
-    bindGroup: makeBindGroup(ctx.device, pipeline, o.label, [params, ctx.step, o.qkv, o.kCache, o.vCache, o.out, o.heads, o.probe?.gram ?? ctx.zeros, o.probe?.buffer ?? ctx.scratch]),
+    bindGroup: makeBindGroup(ctx.device, pipeline, o.label, [params, ctx.step, o.qkv, o.kCache, o.vCache, o.out, o.heads, o.probe?.gram ?? ctx.zeros, o.probe?.buffer ?? ctx.scratch, o.headMask]),
     grid: (T: number) => [o.nActive, T, 1],
   };
 }
@@ -67,7 +71,10 @@ export function newKvCacheRef(nHead: number, nCtx: number, headDim: number): KvC
   return { k: new Float32Array(nHead * nCtx * headDim), v: new Float32Array(nHead * nCtx * headDim) };
 }
 
-/** out (T, nEmbd) = causal softmax(q kᵀ / sqrt(headDim)) v, writing this chunk's K/V into cache. */
+/**
+ * out (T, nEmbd) = causal softmax(q kᵀ / sqrt(headDim)) v, writing this chunk's K/V into cache; head h's
+ * output scaled by gate[h] when given (0 ablates it, as the GPU's head mask does).
+ */
 export function attentionRef(
   qkv: Float32Array,
   T: number,
@@ -76,6 +83,7 @@ export function attentionRef(
   nHead: number,
   headDim: number,
   nCtx: number,
+  gate?: ArrayLike<number>,
 ): Float32Array {
   const D = nHead * headDim;
   const out = new Float32Array(T * D);
@@ -110,7 +118,7 @@ export function attentionRef(
       for (let d = 0; d < headDim; d++) {
         let acc = 0;
         for (let j = 0; j < n; j++) acc += scores[j] * cache.v[(h * nCtx + j) * headDim + d];
-        out[t * D + h * headDim + d] = acc / sum;
+        out[t * D + h * headDim + d] = (acc / sum) * (gate ? gate[h] : 1);
       }
     }
   }

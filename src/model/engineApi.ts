@@ -94,5 +94,32 @@ export interface Engine {
   headProducts?(): Promise<HeadProducts>;
   /** Full logits of every prompt position after a prefill from position 0 (tests; reads back T × vocab floats). */
   prefillLogits(ids: number[]): Promise<Float32Array[]>;
+  /**
+   * Zero-ablates heads (ids layer · nHead + head) in every later forward pass, generate and prefillLogits
+   * alike, until called again; [] runs the model as it is. A small uniform-like write: nothing is rebuilt.
+   */
+  setAblatedHeads?(heads: readonly number[]): void;
   destroy(): void;
+}
+
+/** TransformerLens-style name of head id `node` (= layer · nHead + head): L{layer}H{head}. */
+export function headName(node: number, nHead: number): string {
+  return `L${Math.floor(node / nHead)}H${node % nHead}`;
+}
+
+/**
+ * Head ids from names like "L0H1,L2H3" (TransformerLens style; spaces allowed), or an error message that
+ * names the offending entry and the model's bounds.
+ */
+export function parseHeadNames(list: string, nLayer: number, nHead: number): number[] | string {
+  const out = new Set<number>();
+  for (const raw of list.split(',')) {
+    const item = raw.trim();
+    const m = /^L(\d{1,4})H(\d{1,4})$/i.exec(item);
+    if (!m) return `'${item.slice(0, 20)}' is not a head name like L0H1`;
+    const [l, h] = [Number(m[1]), Number(m[2])];
+    if (l >= nLayer || h >= nHead) return `${item.slice(0, 20)} is outside the model (layers L0..L${nLayer - 1}, heads H0..H${nHead - 1})`;
+    out.add(l * nHead + h);
+  }
+  return [...out].sort((a, b) => a - b);
 }

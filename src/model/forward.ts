@@ -48,6 +48,8 @@ export interface ActivationBuffers {
   result: GPUBuffer; samplerParams: GPUBuffer;
   /** Probe words, the previous probed row (nEmbd), the thresholds uniform. */
   probe: GPUBuffer; probePrev: GPUBuffer; thresholds: GPUBuffer;
+  /** (nLayer, nHead) f32 ablation gates read by attention: 1 keeps a head, 0 zeroes its output. */
+  headMask: GPUBuffer;
 }
 
 /** The embeddings and the final LayerNorm (the LM head is wte, tied). */
@@ -219,6 +221,7 @@ export class ForwardPlans {
       const args = {
         label: `h.${i}.attn${probes ? ' (probed)' : ''}`, nHead: config.nHead, headDim: config.headDim, nCtx: config.nCtx,
         qkv: bufs.qkv, kCache: l.kCache, vCache: l.vCache, out: bufs.att, heads: l.heads, nActive: l.activeHeads.length,
+        headMask: bufs.headMask, maskBase: i * config.nHead,
       };
       return createAttention(ctx, probes
         ? { ...args, probe: { buffer: bufs.probe, gram: l.gram, xNormWord: layout.xNorm + i, headWord: layout.head + i * config.nHead } }

@@ -162,6 +162,7 @@ function makeActivations(pool: BufferPool, cfg: GPT2Config, layout: ProbeLayout,
     probe: pool.storage(`${label}.probe (words)`, layout.totalWords * 4),
     probePrev: pool.storage(`${label}.probe prev row (nEmbd)`, D * 4),
     thresholds: pool.uniform(`${label}.thresholds`, thresholdData(DEFAULT_THRESHOLDS)),
+    headMask: pool.upload(`${label}.head mask (nLayer, nHead)`, new Float32Array(cfg.nLayer * cfg.nHead).fill(1)),
   };
 }
 
@@ -254,9 +255,12 @@ export class Gpt2Engine implements Engine {
   private readonly p: EngineParts;
   private busy = false;
   private destroyed = false;
+  private ablated: readonly number[] = [];
+  private readonly maskData: Float32Array;
 
   private constructor(p: EngineParts) {
     this.p = p;
+    this.maskData = new Float32Array(p.config.nLayer * p.config.nHead).fill(1);
     this.gpu = p.gpu;
     this.config = p.config;
     this.variants = p.variants;
@@ -310,6 +314,24 @@ export class Gpt2Engine implements Engine {
   /** Dispatches encoded per decode step (probes off). */
   get decodeDispatches(): readonly Dispatch[] {
     return this.plan({ rows: 'one', probes: false, logits: 'last' });
+  }
+
+  /** The zero-ablated heads (ids layer · nHead + head), ascending; [] when the model runs as it is. */
+  get ablatedHeads(): readonly number[] {
+    return this.ablated;
+  }
+
+  setAblatedHeads(heads: readonly number[]): void {
+    const n = this.config.nLayer * this.config.nHead;
+    for (const h of heads) {
+      if (!Number.isInteger(h) || h < 0 || h >= n) throw new EngineInputError(`setAblatedHeads: head ${h} outside 0..${n - 1} (layer · nHead + head)`);
+    }
+    if (this.busy) throw new EngineInputError(`${this.p.label}: heads cannot be ablated while a generation runs`);
+    this.ablated = [...new Set(heads)].sort((a, b) => a - b);
+    this.maskData.fill(1);
+    for (const h of this.ablated) this.maskData[h] = 0;
+    // Ordered before any later submit on this queue: the next step sees the new gates.
+    writeView(this.gpu.device, this.p.bufs.headMask, 0, this.maskData);
   }
 
   /** Number of GPU buffers this engine created (all at load). */

@@ -51,6 +51,8 @@ export class CpuGpt2 {
   private readonly wpe: Float32Array;
   /** Next free position in the KV cache. */
   pos = 0;
+  /** Per layer, each head's gate: 1, or 0 when ablated (setAblatedHeads). */
+  private gates: Float32Array[];
 
   constructor(private readonly w: Gpt2Weights) {
     const { nEmbd: D, nHead, nCtx, headDim } = w.config;
@@ -66,6 +68,14 @@ export class CpuGpt2 {
       fcProjW: rows(l.fcProjW, 4 * D, D), fcProjB: l.fcProjB,
       cache: newKvCacheRef(nHead, nCtx, headDim),
     }));
+    this.gates = w.layers.map(() => new Float32Array(nHead).fill(1));
+  }
+
+  /** Zero-ablates heads (ids layer · nHead + head) from the next forward on, as the engine's head mask does. */
+  setAblatedHeads(heads: readonly number[]): void {
+    const H = this.w.config.nHead;
+    for (const g of this.gates) g.fill(1);
+    for (const n of heads) this.gates[Math.floor(n / H)][n % H] = 0;
   }
 
   reset(): void {
@@ -86,7 +96,7 @@ export class CpuGpt2 {
       const resid = probe ? x.slice() : undefined;
       const a = layerNormRef(x, T, D, l.ln1G, l.ln1B, eps);
       const qkv = linearRef({ x: a, w: l.attnW, bias: l.attnB, M: T, N: 3 * D, K: D, epilogue: 'none' }); // (T, 3 nEmbd)
-      const att = attentionRef(qkv, T, this.pos, l.cache, nHead, headDim, nCtx); // (T, nEmbd)
+      const att = attentionRef(qkv, T, this.pos, l.cache, nHead, headDim, nCtx, this.gates[layer]); // (T, nEmbd)
       linearRef({ x: att, w: l.attnProjW, bias: l.attnProjB, M: T, N: D, K: D, epilogue: 'residual', y: x });
       const m = layerNormRef(x, T, D, l.ln2G, l.ln2B, eps);
       const h = linearRef({ x: m, w: l.fcW, bias: l.fcB, M: T, N: 4 * D, K: D, epilogue: 'gelu' }); // (T, 4 nEmbd)

@@ -3,7 +3,7 @@
 // the blocks outweigh the (tied) embeddings in the residual stream, and logits have std ≈ 2.
 
 import { parseConfig, toHfConfigJson, type GPT2Config } from './config';
-import { expectedTensors } from './checkpoint';
+import { expectedTensors, type Gpt2Weights } from './checkpoint';
 import { joinSource } from './errors';
 import { f32ArrayToBf16Bits, f32ArrayToF16Bits } from '../shared/f16';
 import { nodeFs } from './files';
@@ -180,4 +180,24 @@ export async function writeModelDir(dir: string, model: TestModel, tokenizerJson
   await fs.writeFile(joinSource(dir, 'config.json'), `${JSON.stringify(model.configJson, null, 2)}\n`);
   await fs.writeFile(joinSource(dir, 'model.safetensors'), model.safetensors);
   if (tokenizerJson !== undefined) await fs.writeFile(joinSource(dir, 'tokenizer.json'), JSON.stringify(tokenizerJson));
+}
+
+/**
+ * Zeroes blocks of every attention and MLP matrix of loaded weights (HF [in, out] layout) in place, keeping
+ * block (rb, cb) when (rb · 7 + cb · 3) mod `every` is 0: about 1/every of them, spread over every row and
+ * column of blocks. For tests of the BSR path on weights the engine then finds block-sparse.
+ */
+export function zeroBlocks(w: Gpt2Weights, block: number, every: number): void {
+  const D = w.config.nEmbd;
+  for (const l of w.layers) {
+    for (const [m, cols] of [[l.attnW, 3 * D], [l.attnProjW, D], [l.fcW, 4 * D], [l.fcProjW, D]] as Array<[Float32Array, number]>) {
+      const rows = m.length / cols;
+      for (let rb = 0; rb < rows / block; rb++) {
+        for (let cb = 0; cb < cols / block; cb++) {
+          if ((rb * 7 + cb * 3) % every === 0) continue;
+          for (let i = rb * block; i < Math.min(rows, rb * block + block); i++) m.fill(0, i * cols + cb * block, i * cols + Math.min(cols, cb * block + block));
+        }
+      }
+    }
+  }
 }
