@@ -171,6 +171,11 @@ export interface LoadedModel {
   tokenText(id: number): string;
   /** The tokenizer's end-of-text id (a generation stops there), when it has one. */
   readonly eosId: number | undefined;
+  /**
+   * Zero-ablates these heads (ids layer · nHead + head) in every later generate and perplexity, until called
+   * again ([] runs the model as it is). Throws for an engine without a head mask.
+   */
+  setAblatedHeads(heads: readonly number[]): void;
   /** Composition strengths between heads ((nLayer·nHead)², see Engine.composition), or null when the engine has none. */
   composition(): Promise<Float32Array | null>;
   /** SHA-256 of model.safetensors as 64 hex digits (hashed in the background from load; recordings name it). */
@@ -287,6 +292,11 @@ class PageModel implements LoadedModel {
 
   get eosId(): number | undefined {
     return this.tokenizer?.eosId;
+  }
+
+  setAblatedHeads(heads: readonly number[]): void {
+    if (!this.engine.setAblatedHeads) throw new Error(`${this.info.name}: this engine cannot ablate heads`);
+    this.engine.setAblatedHeads(heads);
   }
 
   composition(): Promise<Float32Array | null> {

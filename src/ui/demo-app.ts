@@ -25,6 +25,7 @@ import type {
   GenerateRequest,
   GenerateRequestEvent,
   GridPngRequestEvent,
+  AblationChangeEvent,
   RecordingActionEvent,
   RecordingImportEvent,
   RecordingRenameEvent,
@@ -331,7 +332,9 @@ export class DemoApp extends LitElement {
       const model = slot.loaded;
       if (!model || !run.summary) continue;
       if (!run.recorded) {
-        problems.push(`${slot.title} returned no probes${outcome.request.settings.probes ? '' : ' (Probes is off)'}`);
+        problems.push(slot.ablated.length > 0
+          ? `${slot.title} ran with heads ablated (a recording does not store an ablation)`
+          : `${slot.title} returned no probes${outcome.request.settings.probes ? '' : ' (Probes is off)'}`);
         continue;
       }
       if (run.recorded.length === 0) continue;
@@ -497,6 +500,10 @@ export class DemoApp extends LitElement {
         slot.closeReplay();
         this.openRecording = null;
       }}
+      .ablated=${slot.ablated}
+      .ablation=${slot.ablation}
+      .ablationPending=${slot.ablationPending}
+      @sg-ablation-change=${(e: AblationChangeEvent) => slot.setAblation(e.heads)}
     ></sg-model-panel>`;
   }
 

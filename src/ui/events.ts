@@ -173,3 +173,11 @@ declare global {
     'sg-prune-settings': PruneSettingsEvent;
   }
 }
+
+/** A panel's set of zero-ablated heads changed (ids layer · nHead + head; [] ends the ablation). */
+export class AblationChangeEvent extends Event {
+  static readonly eventName = 'sg-ablation-change';
+  constructor(readonly heads: readonly number[]) {
+    super(AblationChangeEvent.eventName, { bubbles: true, composed: true });
+  }
+}

@@ -9,7 +9,8 @@ import type { LoadProgress, ModelInfo, StopReason } from '../app/engineClient';
 import { GridPngRequestEvent, ReplayCloseEvent, type ScrubEvent } from './events';
 import type { ActivationGrid } from './activation-grid';
 import type { EdgeState, PanelData, PerplexityState } from './model-slot';
-import { emptyMetrics, type ReplayInfo, type RunState } from './view-model';
+import { emptyMetrics, formatPerplexity, type AblationReport, type ReplayInfo, type RunState } from './view-model';
+import './ablation-panel';
 import './activation-grid';
 import './latency-meter';
 import './model-output';
@@ -178,6 +179,10 @@ export class ModelPanel extends LitElement {
   @property({ attribute: false }) waitingText: string | null = null;
   /** Perplexity of the model on the built-in passage. */
   @property({ attribute: false }) perplexity: PerplexityState = { state: 'pending' };
+  /** Heads zero-ablated in this panel's runs, and what the last ablated run changed. */
+  @property({ attribute: false }) ablated: readonly number[] = [];
+  @property({ attribute: false }) ablation: AblationReport | null = null;
+  @property({ attribute: false }) ablationPending = false;
   /** Draw the grid (the "Live grid" setting). */
   @property({ type: Boolean, attribute: 'grid-live' }) gridLive = true;
 
@@ -274,7 +279,7 @@ export class ModelPanel extends LitElement {
       case 'done': {
         const what = `on the built-in ${p.passage.name} passage`;
         return html`<div class="ppl" role="group" aria-label="Perplexity of ${this.heading}">
-          Perplexity <output aria-label="Perplexity" data-testid="perplexity">${p.result.perplexity.toFixed(p.result.perplexity < 100 ? 2 : 1)}</output>
+          Perplexity <output aria-label="Perplexity" data-testid="perplexity">${formatPerplexity(p.result.perplexity)}</output>
           · <output aria-label="Bits per byte" data-testid="bits-per-byte">${p.result.bitsPerByte.toFixed(3)}</output> bits/byte
           <span class="muted" data-testid="perplexity-tokens"
             >${what}: ${p.result.predicted} predicted of ${p.result.tokens} tokens${p.result.windows > 1 ? ` in ${p.result.windows} windows` : ''},
@@ -340,6 +345,17 @@ export class ModelPanel extends LitElement {
         <div>
           <sg-latency-meter .metrics=${data.metrics} .weightBytes=${info.weightBytes} .density=${info.density}></sg-latency-meter>
           ${this.renderPerplexity()}
+          ${this.replay
+            ? nothing
+            : html`<sg-ablation
+                heading=${this.heading}
+                .nLayer=${info.config.nLayer}
+                .nHead=${info.config.nHead}
+                .ablated=${this.ablated}
+                .report=${this.ablation}
+                ?pending=${this.ablationPending}
+                ?disabled=${this.runState === 'running' || this.runState === 'queued'}
+              ></sg-ablation>`}
         </div>
       </div>
       <sg-token-strip

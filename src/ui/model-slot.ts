@@ -26,7 +26,8 @@ import {
 import type { DemoSettings } from './events';
 import { countBits, gridEdgeCandidates, gridView, type GridFrame, type GridShape, type GridView } from './grid-model';
 import type { RecordedToken } from '../app/recorder';
-import { emptyMetrics, median, type GenerationMetrics, type OutputToken, type ReplayInfo, type RunState } from './view-model';
+import { emptyMetrics, median, type AblationReport, type GenerationMetrics, type OutputToken, type ReplayInfo, type RunState } from './view-model';
+import { headName } from '../model/engineApi';
 
 /**
  * Where the edges of the grid stand: the composition is computed once per model, on the GPU, when first
@@ -60,6 +61,9 @@ export interface PanelData {
   views: GridView[];
 }
 
+/** Greedy tokens compared between the model as it is and the ablated one (the first that differs is shown). */
+export const ABLATION_COMPARE_TOKENS = 16;
+
 export class ModelSlot implements ReactiveController {
   /** The phase of the load in progress, for the panel's progress line. */
   progress: LoadProgress | null = null;
@@ -76,6 +80,12 @@ export class ModelSlot implements ReactiveController {
   edgeState: EdgeState = 'pending';
   edgeError: string | null = null;
   perplexity: PerplexityState = { state: 'pending' };
+  /** Heads zero-ablated in this panel's runs (ids layer · nHead + head), ascending. */
+  ablated: readonly number[] = [];
+  /** What the ablation changed in the last run; null without one (or while it is being measured). */
+  ablation: AblationReport | null = null;
+  /** The comparison with the model as it is runs after the generation. */
+  ablationPending = false;
 
   /** The model computes non-finite values (its perplexity on the passage is NaN or Infinity): no speedup is shown for it. */
   get broken(): boolean {
@@ -261,6 +271,51 @@ export class ModelSlot implements ReactiveController {
     this.host.requestUpdate();
   }
 
+  /** The heads this panel's next runs zero-ablate; the last comparison no longer applies. */
+  setAblation(heads: readonly number[]): void {
+    this.ablated = [...new Set(heads)].sort((a, b) => a - b);
+    this.ablation = null;
+    this.host.requestUpdate();
+  }
+
+  /**
+   * After an ablated run: the same prompt greedily with and without the ablation (top 5 of the next token,
+   * the continuation), and the passage's perplexity under it (the load measured it without). Leaves the
+   * ablation set on the model. Null when stopped meanwhile.
+   */
+  private async compareAblation(model: LoadedModel, promptIds: number[], maxTokens: number, signal: AbortSignal): Promise<AblationReport | null> {
+    const heads = this.ablated;
+    const n = Math.max(1, Math.min(maxTokens, ABLATION_COMPARE_TOKENS));
+    const greedy = async (ablate: readonly number[]) => {
+      model.setAblatedHeads(ablate);
+      return model.generate(promptIds, { maxTokens: n, greedy: true, topLogits: 5, signal, stopIds: model.eosId === undefined ? [] : [model.eosId] }, () => undefined);
+    };
+    const before = await greedy([]);
+    const after = await greedy(heads);
+    if (signal.aborted || before.stopReason === 'aborted' || after.stopReason === 'aborted') return null;
+    const p0 = this.perplexity.state === 'done' ? this.perplexity.result : null;
+    const p1 = model.info.hasTokenizer ? await model.perplexity(PASSAGES[this.domain()].text, signal) : null;
+    if (signal.aborted) return null;
+    const top = (s: GenerationSummary) => (s.steps[0]?.top ?? []).map(([id, logit]) => ({ text: model.tokenText(id), logit }));
+    let firstDiff: AblationReport['firstDiff'] = null;
+    const m = Math.max(before.ids.length, after.ids.length);
+    for (let i = 0; i < m; i++) {
+      if (before.ids[i] !== after.ids[i]) {
+        const text = (ids: number[]) => (i < ids.length ? model.tokenText(ids[i]!) : '(ended)');
+        firstDiff = { index: i, before: text(before.ids), after: text(after.ids) };
+        break;
+      }
+    }
+    const nHead = model.info.config.nHead;
+    return {
+      heads: heads.map((h) => headName(h, nHead)),
+      topBefore: top(before), topAfter: top(after),
+      perplexityBefore: p0?.perplexity ?? null, perplexityAfter: p1?.perplexity ?? null,
+      bitsPerByteBefore: p0?.bitsPerByte ?? null, bitsPerByteAfter: p1?.bitsPerByte ?? null,
+      compared: Math.min(before.ids.length, after.ids.length), firstDiff,
+    };
+  }
+
   /** Clears the live display and marks the model as waiting for its turn on the GPU. */
   queue(promptText: string, promptTokens: number, probes: boolean): void {
     this.epoch++;
@@ -301,6 +356,7 @@ export class ModelSlot implements ReactiveController {
       return outcome;
     }
     this.runState = 'running';
+    this.ablation = null;
     this.host.requestUpdate();
 
     const onStep = (step: StepResult) => {
@@ -337,6 +393,8 @@ export class ModelSlot implements ReactiveController {
     };
 
     try {
+      // Every run states its heads: [] puts back any ablation an earlier run left on the model.
+      model.setAblatedHeads(this.ablated);
       const summary = await model.generate(
         promptIds,
         {
@@ -369,7 +427,18 @@ export class ModelSlot implements ReactiveController {
           },
         };
       }
-      if (settings.probes && everyStepHadProbes && recorded.length === summary.ids.length) outcome.recorded = recorded;
+      // A recording does not store an ablation, so an ablated run is not recorded (it would pass for the model's own).
+      if (settings.probes && everyStepHadProbes && recorded.length === summary.ids.length && this.ablated.length === 0) outcome.recorded = recorded;
+      if (this.ablated.length > 0 && summary.stopReason !== 'aborted' && summary.stopReason !== 'non-finite-logits' && epoch === this.epoch) {
+        this.ablationPending = true;
+        this.host.requestUpdate();
+        try {
+          const report = await this.compareAblation(model, promptIds, settings.maxTokens, signal);
+          if (epoch === this.epoch) this.ablation = report;
+        } finally {
+          this.ablationPending = false;
+        }
+      }
     } catch (e) {
       if (epoch === this.epoch) this.runError = boundedMessage(e);
     } finally {

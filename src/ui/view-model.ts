@@ -53,3 +53,33 @@ export interface ReplayInfo {
   /** Why it plays in this panel, when not because the model file matches (e.g. "same shape, other weights"). */
   note: string | null;
 }
+
+/** A perplexity as the page shows it: two decimals below 100, one above. */
+export function formatPerplexity(p: number): string {
+  return p.toFixed(p < 100 ? 2 : 1);
+}
+
+/** One of the top next tokens as displayed: its text and logit. */
+export interface TopToken {
+  text: string;
+  logit: number;
+}
+
+/**
+ * What zero-ablating heads changed in one panel, against the model as it is, on the same prompt: the next
+ * token's top 5, the perplexity of the panel's passage, and the greedy continuation (the first token where
+ * the two differ, or none within `compared` tokens).
+ */
+export interface AblationReport {
+  /** The ablated heads, TransformerLens names (L0H1). */
+  heads: string[];
+  topBefore: TopToken[];
+  topAfter: TopToken[];
+  perplexityBefore: number | null;
+  perplexityAfter: number | null;
+  bitsPerByteBefore: number | null;
+  bitsPerByteAfter: number | null;
+  /** Tokens of greedy continuation compared. */
+  compared: number;
+  firstDiff: { index: number; before: string; after: string } | null;
+}
