@@ -7,10 +7,12 @@
 // a[l, h] = ‖z_h · W_O^h‖₂ / ‖x_l‖₂ = sqrt(z_hᵀ G_h z_h) / ‖x_l‖₂, with G_h = W_O^h W_O^hᵀ
 // (headDim x headDim, made once at load) and ‖x_l‖₂ written by this layer's ln_1 earlier in the pass:
 // headDim² multiply-adds per head instead of a second pass over c_proj, and no dispatch of its own.
+// The same workgroup writes the head's TOP_K largest attention weights with their positions (weight-
+// descending, ties to the lower position) at topWord + h · 2 · TOP_K: the head view's row, in this pass.
 // Ablation: each head's output (and so its probed activity) is scaled by headMask[maskBase + h], 1 or 0,
 // written by the host when the ablated heads change: no pipeline, bind group or buffer is rebuilt.
 
-struct Params { nHead: u32, headDim: u32, nEmbd: u32, nCtx: u32, scale: f32, xNormWord: u32, headWord: u32, maskBase: u32 }
+struct Params { nHead: u32, headDim: u32, nEmbd: u32, nCtx: u32, scale: f32, xNormWord: u32, headWord: u32, maskBase: u32, topWord: u32, _pad0: u32, _pad1: u32, _pad2: u32 }
 // #include step
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -28,6 +30,7 @@ override WG: u32 = 64;
 override MAX_CTX: u32 = 1024u;
 override MAX_HEAD_DIM: u32 = 128u;
 override PROBE: bool = false;
+override TOP_K: u32 = 8u;
 
 var<workgroup> scores: array<f32, MAX_CTX>;
 var<workgroup> q: array<f32, MAX_HEAD_DIM>;
@@ -90,7 +93,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     bcast = 1.0 / v;
   }
   workgroupBarrier();
-  let inv = bcast * headMask[p.maskBase + h];   // the softmax's 1 / sum, and the head's ablation gate
+  let norm = bcast;                            // the softmax's 1 / sum
+  let inv = norm * headMask[p.maskBase + h];   // and the head's ablation gate
 
   for (var d = lid; d < hd; d += WG) {
     var acc = 0.0;
@@ -120,6 +124,24 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       for (var j = 0u; j < WG; j++) { sq += red[j]; }
       let xNorm = bitcast<f32>(probe[p.xNormWord]);
       probe[p.headWord + h] = bitcast<u32>(sqrt(max(sq, 0.0)) / max(xNorm, 1e-30));
+      // Top-k by repeated selection over the row's n weights (TOP_K · n reads, one thread, probed rows only):
+      // each round takes the largest weight ordered after the previous pick (smaller, or equal at a later position).
+      let top = p.topWord + h * 2u * TOP_K;
+      var prevW = 3.0e38;
+      var prevJ = 0xffffffffu;
+      for (var k = 0u; k < TOP_K; k++) {
+        var bestW = -1.0;
+        var bestJ = 0xffffffffu;
+        for (var j = 0u; j < n; j++) {
+          let v = scores[j];
+          let after = v < prevW || (v == prevW && prevJ != 0xffffffffu && j > prevJ);
+          if (after && v > bestW) { bestW = v; bestJ = j; }
+        }
+        probe[top + 2u * k] = bestJ;
+        probe[top + 2u * k + 1u] = bitcast<u32>(select(0.0, bestW * norm, bestJ != 0xffffffffu));
+        prevW = bestW;
+        prevJ = bestJ;
+      }
     }
   }
 }

@@ -2,6 +2,7 @@
 
 import { defineUniform, shaderUniforms } from '../gpu/uniform';
 import { makeBindGroup, stepUniform, type Dispatch, type KernelContext } from './kernel';
+import { ATTN_TOP_K, NO_POSITION } from '../shared/probes';
 
 /** shaders/attention.wgsl's Params. */
 export const attentionParams = defineUniform('Params', [
@@ -13,6 +14,10 @@ export const attentionParams = defineUniform('Params', [
   { name: 'xNormWord', type: 'u32' }, // PROBE: probe word holding ‖x_l‖₂
   { name: 'headWord', type: 'u32' }, // PROBE: probe word of head 0's activity
   { name: 'maskBase', type: 'u32' }, // this layer's first entry in the head mask (layer · nHead)
+  { name: 'topWord', type: 'u32' }, // PROBE: probe word of head 0's top-k (position, weight) pairs
+  { name: '_pad0', type: 'u32' },
+  { name: '_pad1', type: 'u32' },
+  { name: '_pad2', type: 'u32' },
 ]);
 
 export const ATTENTION_SHADER = shaderUniforms('attention', { 0: attentionParams, 1: stepUniform });
@@ -31,9 +36,10 @@ export function createAttention(
     maskBase: number;
     /**
      * Instrumentation: write each run head's activity for the last row into the probe buffer, at word
-     * headWord + h, dividing by the ‖x_l‖ at word xNormWord. Heads not run keep their word (zero).
+     * headWord + h, dividing by the ‖x_l‖ at word xNormWord, and its ATTN_TOP_K largest attention weights
+     * with their positions at topWord + 2·ATTN_TOP_K·h. Heads not run keep their words (zero).
      */
-    probe?: { buffer: GPUBuffer; gram: GPUBuffer; xNormWord: number; headWord: number };
+    probe?: { buffer: GPUBuffer; gram: GPUBuffer; xNormWord: number; headWord: number; topWord: number };
   },
 ): Dispatch {
   const limit = ctx.device.limits.maxComputeWorkgroupStorageSize;
@@ -42,7 +48,7 @@ export function createAttention(
   if (need > limit) {
     throw new Error(`${o.label}: context ${o.nCtx} needs ${need} bytes of workgroup memory; this adapter allows ${limit}`);
   }
-  const pipeline = ctx.pipelines.get(ATTENTION_SHADER.shader, { WG, MAX_CTX: o.nCtx, MAX_HEAD_DIM: maxHeadDim, PROBE: o.probe ? 1 : 0 });
+  const pipeline = ctx.pipelines.get(ATTENTION_SHADER.shader, { WG, MAX_CTX: o.nCtx, MAX_HEAD_DIM: maxHeadDim, PROBE: o.probe ? 1 : 0, TOP_K: ATTN_TOP_K });
   const params = ctx.pool.uniform(`${o.label} params`, attentionParams.pack({
     nHead: o.nHead,
     headDim: o.headDim,
@@ -52,6 +58,7 @@ export function createAttention(
     xNormWord: o.probe?.xNormWord ?? 0,
     headWord: o.probe?.headWord ?? 0,
     maskBase: o.maskBase,
+    topWord: o.probe?.topWord ?? 0,
   }));
   return {
     label: o.label,
@@ -84,6 +91,8 @@ export function attentionRef(
   headDim: number,
   nCtx: number,
   gate?: ArrayLike<number>,
+  /** Receives each row's ATTN_TOP_K largest weights and their positions, (T, nHead, k), as the probed kernel writes them. */
+  top?: { pos: Uint32Array; weight: Float32Array },
 ): Float32Array {
   const D = nHead * headDim;
   const out = new Float32Array(T * D);
@@ -114,6 +123,15 @@ export function attentionRef(
       for (let j = 0; j < n; j++) {
         scores[j] = Math.exp(scores[j] - mx);
         sum += scores[j];
+      }
+      if (top) {
+        // Weight-descending, ties to the lower position (a stable sort of the positions).
+        const order = Array.from({ length: n }, (_, j) => j).sort((a, b) => scores[b] - scores[a]);
+        for (let k = 0; k < ATTN_TOP_K; k++) {
+          const at = (t * nHead + h) * ATTN_TOP_K + k;
+          top.pos[at] = k < n ? order[k] : NO_POSITION;
+          top.weight[at] = k < n ? scores[order[k]] / sum : 0;
+        }
       }
       for (let d = 0; d < headDim; d++) {
         let acc = 0;

@@ -3,7 +3,7 @@
 // probe (shaders/probe.wgsl; decode sets the bits in c_fc's epilogue, lib/gemv_store.wgsl), and turning
 // one step's readback into StepProbes. The metrics' CPU reference is src/probes/.
 
-import { neuronFractions, type ProbeShape, type StepProbes } from '../shared/probes';
+import { ATTN_TOP_K, NO_POSITION, neuronFractions, type AttentionTop, type ProbeShape, type StepProbes } from '../shared/probes';
 import { roundToF16 } from '../shared/f16';
 import { defineUniform, shaderUniforms } from '../gpu/uniform';
 import { makeBindGroup, stepUniform, thresholdsUniform, type Dispatch, type KernelContext } from './kernel';
@@ -29,6 +29,7 @@ export interface ProbeLayout {
   mlpWrite: number; // (nLayer)
   head: number; // (nLayer, nHead) head activity
   bits: number; // (nLayer, words)
+  attnTop: number; // (nLayer, nHead, ATTN_TOP_K, 2): position, weight (f32 bits)
   totalWords: number;
 }
 
@@ -39,7 +40,8 @@ export function probeLayout(cfg: ProbeShape): ProbeLayout {
   const words = Math.ceil((4 * cfg.nEmbd) / 32);
   const head = 3 * L;
   const bits = head + L * cfg.nHead;
-  return { nLayer: L, nHead: cfg.nHead, words, xNorm: 0, attnWrite: L, mlpWrite: 2 * L, head, bits, totalWords: bits + L * words };
+  const attnTop = bits + L * words;
+  return { nLayer: L, nHead: cfg.nHead, words, xNorm: 0, attnWrite: L, mlpWrite: 2 * L, head, bits, attnTop, totalWords: attnTop + L * cfg.nHead * ATTN_TOP_K * 2 };
 }
 
 /** Copies one step's probe words into StepProbes (new arrays: the caller may keep them). */
@@ -53,7 +55,21 @@ export function parseProbes(w: Uint32Array, l: ProbeLayout, nEmbd: number): Step
     neuronFraction: neuronFractions(neuronBits, { nLayer: l.nLayer, nHead: l.nHead, nEmbd }),
     attnWriteNorm: f.slice(l.attnWrite, l.attnWrite + l.nLayer),
     mlpWriteNorm: f.slice(l.mlpWrite, l.mlpWrite + l.nLayer),
+    attnTop: parseAttnTop(w, f, l),
   };
+}
+
+function parseAttnTop(w: Uint32Array, f: Float32Array, l: ProbeLayout): AttentionTop {
+  const n = l.nLayer * l.nHead * ATTN_TOP_K;
+  const pos = new Uint32Array(n);
+  const weight = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const wt = f[l.attnTop + 2 * i + 1];
+    // A head never run (dead) leaves its words zero: no entries rather than position 0 with weight 0.
+    pos[i] = wt > 0 ? w[l.attnTop + 2 * i] : NO_POSITION;
+    weight[i] = wt > 0 ? wt : 0;
+  }
+  return { k: ATTN_TOP_K, pos, weight };
 }
 
 /**

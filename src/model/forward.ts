@@ -5,6 +5,7 @@
 
 import { BufferPool } from '../gpu/buffers';
 import { createAttention } from '../kernels/attention';
+import { ATTN_TOP_K } from '../shared/probes';
 import { createBsrGemv, createBsrMatmul, type GpuBsrMatrix } from '../kernels/bsr';
 import { createEmbed } from '../kernels/embed';
 import type { Epilogue, NeuronProbe } from '../kernels/gelu';
@@ -224,7 +225,7 @@ export class ForwardPlans {
         headMask: bufs.headMask, maskBase: i * config.nHead,
       };
       return createAttention(ctx, probes
-        ? { ...args, probe: { buffer: bufs.probe, gram: l.gram, xNormWord: layout.xNorm + i, headWord: layout.head + i * config.nHead } }
+        ? { ...args, probe: { buffer: bufs.probe, gram: l.gram, xNormWord: layout.xNorm + i, headWord: layout.head + i * config.nHead, topWord: layout.attnTop + i * config.nHead * 2 * ATTN_TOP_K } }
         : args);
     });
   }

@@ -12,6 +12,7 @@ import { roundToF16 } from '../shared/f16';
 import { embedRef } from '../kernels/embed';
 import { layerNormRef } from '../kernels/layernorm';
 import { linearRef, conv1dToRows } from '../kernels/linear';
+import { ATTN_TOP_K } from '../shared/probes';
 import { attentionRef, newKvCacheRef, type KvCacheRef } from '../kernels/attention';
 
 /**
@@ -33,6 +34,8 @@ export interface LayerTrace {
   mlpAct: Float32Array;
   /** What the MLP adds to the residual stream: mlpAct · c_proj + c_proj bias, (T, nEmbd). */
   mlpWrite: Float32Array;
+  /** Each row's attention top ATTN_TOP_K (position, weight) per head, (T, nHead, k). */
+  attnTop: { pos: Uint32Array; weight: Float32Array };
 }
 
 /** Receives every block's trace, in layer order, during CpuGpt2.forward. */
@@ -96,7 +99,8 @@ export class CpuGpt2 {
       const resid = probe ? x.slice() : undefined;
       const a = layerNormRef(x, T, D, l.ln1G, l.ln1B, eps);
       const qkv = linearRef({ x: a, w: l.attnW, bias: l.attnB, M: T, N: 3 * D, K: D, epilogue: 'none' }); // (T, 3 nEmbd)
-      const att = attentionRef(qkv, T, this.pos, l.cache, nHead, headDim, nCtx, this.gates[layer]); // (T, nEmbd)
+      const attnTop = probe ? { pos: new Uint32Array(T * nHead * ATTN_TOP_K), weight: new Float32Array(T * nHead * ATTN_TOP_K) } : undefined;
+      const att = attentionRef(qkv, T, this.pos, l.cache, nHead, headDim, nCtx, this.gates[layer], attnTop); // (T, nEmbd)
       linearRef({ x: att, w: l.attnProjW, bias: l.attnProjB, M: T, N: D, K: D, epilogue: 'residual', y: x });
       const m = layerNormRef(x, T, D, l.ln2G, l.ln2B, eps);
       const h = linearRef({ x: m, w: l.fcW, bias: l.fcB, M: T, N: 4 * D, K: D, epilogue: 'gelu' }); // (T, 4 nEmbd)
@@ -108,6 +112,7 @@ export class CpuGpt2 {
           attnWrite: linearRef({ x: att, w: l.attnProjW, bias: l.attnProjB, M: T, N: D, K: D, epilogue: 'none' }),
           mlpAct: h,
           mlpWrite: linearRef({ x: h, w: l.fcProjW, bias: l.fcProjB, M: T, N: D, K: 4 * D, epilogue: 'none' }),
+          attnTop: attnTop!,
         });
       }
     });

@@ -4,6 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { testGpu, gpuCheck, relErr } from '../kernels/testing';
+import { ATTN_TOP_K, NO_POSITION } from '../shared/probes';
 import { makeTestModel } from '../model/testModel';
 import { parseSafetensors } from '../model/safetensors';
 import { loadGpt2Weights } from '../model/checkpoint';
@@ -45,6 +46,25 @@ describe('GPU probes equal the CPU reference', async () => {
           expect(relErr(p.attnWriteNorm, f.attnWriteNorm)).toBeLessThan(1e-3);
           expect(relErr(p.mlpWriteNorm, f.mlpWriteNorm)).toBeLessThan(1e-3);
           if (sparse) for (const h of [1]) expect(p.headActivity[2 * 4 + h]).toBe(0);
+          // Attention top-k of the token's row: the same positions (fewer than k keys early on: NO_POSITION) and
+          // weights; a head that is never run has no entries.
+          const K = ATTN_TOP_K;
+          for (let n = 0; n < 3 * 4; n++) {
+            const gpuPos = Array.from(p.attnTop!.pos.subarray(n * K, (n + 1) * K));
+            if (!engine.activeHeads[Math.floor(n / 4)]!.includes(n % 4)) {
+              expect(gpuPos).toEqual(new Array(K).fill(NO_POSITION));
+              continue;
+            }
+            expect(gpuPos).toEqual(Array.from(f.attnTop!.pos.subarray(n * K, (n + 1) * K)));
+            const gw = p.attnTop!.weight.subarray(n * K, (n + 1) * K);
+            const cw = f.attnTop!.weight.subarray(n * K, (n + 1) * K);
+            for (let k = 0; k < K; k++) expect(Math.abs(gw[k]! - cw[k]!)).toBeLessThan(1e-4);
+            // The token's row attends to positions 0 .. pos − 1: min(pos, k) distinct ones, the rest unused.
+            const used = Math.min(step.pos, K);
+            expect(new Set(gpuPos.slice(0, used)).size).toBe(used);
+            expect(gpuPos.slice(0, used).every((x) => x < step.pos)).toBe(true);
+            expect(gpuPos.slice(used)).toEqual(new Array(K - used).fill(NO_POSITION));
+          }
           // Bitsets: equal except for activations within float rounding of τ_neuron (counted, must be rare).
           for (let i = 0; i < p.neuronBits.length; i++) {
             let x = p.neuronBits[i] ^ f.neuronBits[i];

@@ -20,7 +20,7 @@
 
 import type { Gpt2Weights } from '../model/checkpoint';
 import { roundToF16 } from '../shared/f16';
-import { checkThresholds, headCount, headWords, neuronFractions, neuronsPerLayer, neuronWords, popcount32, type ProbeShape, type StepProbes, type Thresholds } from '../shared/probes';
+import { ATTN_TOP_K, checkThresholds, headCount, headWords, neuronFractions, neuronsPerLayer, neuronWords, popcount32, type ProbeShape, type StepProbes, type Thresholds } from '../shared/probes';
 import { CpuGpt2, type LayerTrace } from '../model/reference';
 import { compositionStrengths, drawnEdges, edgeCandidates, setBit, type Composition, type EdgeCandidates } from './composition';
 
@@ -128,6 +128,7 @@ export class CpuProbes {
       mlpWriteNorm: new Float32Array(nLayer),
       edges: new Uint16Array(0),
       neuronFraction: new Float32Array(nLayer),
+      attnTop: { k: ATTN_TOP_K, pos: new Uint32Array(nLayer * nHead * ATTN_TOP_K), weight: new Float32Array(nLayer * nHead * ATTN_TOP_K) },
     }));
     const logits = this.model.forward(ids, (trace) => {
       const l = trace.layer;
@@ -142,6 +143,9 @@ export class CpuProbes {
         const bits = f.neuronBits.subarray(l * words, (l + 1) * words);
         for (let i = 0; i < N; i++) if (trace.mlpAct[t * N + i] >= this.tauNeuron) setBit(bits, i);
         f.attnWriteNorm[l] = norm(trace.attnWrite, t * D, D);
+        const row = nHead * ATTN_TOP_K;
+        f.attnTop!.pos.set(trace.attnTop.pos.subarray(t * row, (t + 1) * row), l * row);
+        f.attnTop!.weight.set(trace.attnTop.weight.subarray(t * row, (t + 1) * row), l * row);
         f.mlpWriteNorm[l] = norm(trace.mlpWrite, t * D, D);
       }
     });

@@ -78,6 +78,22 @@ export function headFiringBits(headActivity: Float32Array, tauHead: number): Uin
 }
 
 /** What fired at one token, computed on the GPU inside the forward pass (probes on). */
+/** Positions kept per head of a token's attention row (the head view's shading and its top list). */
+export const ATTN_TOP_K = 8;
+/** Position of an unused top entry (fewer keys than ATTN_TOP_K, or a head that is never run). */
+export const NO_POSITION = 0xffffffff;
+
+/**
+ * What each head attended to from the token's row: its ATTN_TOP_K largest softmax weights with their
+ * context positions, (nLayer, nHead, k) row-major, weight-descending, ties to the lower position; unused
+ * entries hold NO_POSITION and weight 0. The pattern of an ablated head is kept (only its output is zeroed).
+ */
+export interface AttentionTop {
+  k: number;
+  pos: Uint32Array;
+  weight: Float32Array;
+}
+
 export interface StepProbes {
   /** a[l, h]: head activity, (nLayer, nHead) row-major. */
   headActivity: Float32Array;
@@ -88,6 +104,8 @@ export interface StepProbes {
   /** Per layer, ‖attention's write into the residual stream‖₂ and ‖the MLP's‖₂. */
   attnWriteNorm: Float32Array;
   mlpWriteNorm: Float32Array;
+  /** Attention rows' top positions (the engine's probed attention, the CPU reference); absent in recordings. */
+  attnTop?: AttentionTop;
 }
 
 /**
