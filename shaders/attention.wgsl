@@ -30,7 +30,7 @@ override WG: u32 = 64;
 override MAX_CTX: u32 = 1024u;
 override MAX_HEAD_DIM: u32 = 128u;
 override PROBE: bool = false;
-override TOP_K: u32 = 8u;
+const TOP_K: u32 = 8u;   // = ATTN_TOP_K in src/shared/probes.ts (src/kernels/attention.test.ts checks)
 
 var<workgroup> scores: array<f32, MAX_CTX>;
 var<workgroup> q: array<f32, MAX_HEAD_DIM>;
@@ -124,23 +124,28 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       for (var j = 0u; j < WG; j++) { sq += red[j]; }
       let xNorm = bitcast<f32>(probe[p.xNormWord]);
       probe[p.headWord + h] = bitcast<u32>(sqrt(max(sq, 0.0)) / max(xNorm, 1e-30));
-      // Top-k by repeated selection over the row's n weights (TOP_K · n reads, one thread, probed rows only):
-      // each round takes the largest weight ordered after the previous pick (smaller, or equal at a later position).
-      let top = p.topWord + h * 2u * TOP_K;
-      var prevW = 3.0e38;
-      var prevJ = 0xffffffffu;
-      for (var k = 0u; k < TOP_K; k++) {
-        var bestW = -1.0;
-        var bestJ = 0xffffffffu;
-        for (var j = 0u; j < n; j++) {
-          let v = scores[j];
-          let after = v < prevW || (v == prevW && prevJ != 0xffffffffu && j > prevJ);
-          if (after && v > bestW) { bestW = v; bestJ = j; }
+      // Top-k in one pass over the row's n weights (probed rows only): a sorted list of TOP_K in registers,
+      // a weight entering only when strictly larger than the last kept, shifted in behind the equal ones, so
+      // ties go to the lower position.
+      var tw = array<f32, TOP_K>(-1.0, -1.0, -1.0, -1.0, -1.0, -1.0, -1.0, -1.0);
+      var tj = array<u32, TOP_K>(0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu);
+      for (var j = 0u; j < n; j++) {
+        let v = scores[j];
+        if (v > tw[TOP_K - 1u]) {
+          var i = TOP_K - 1u;
+          while (i > 0u && tw[i - 1u] < v) {
+            tw[i] = tw[i - 1u];
+            tj[i] = tj[i - 1u];
+            i--;
+          }
+          tw[i] = v;
+          tj[i] = j;
         }
-        probe[top + 2u * k] = bestJ;
-        probe[top + 2u * k + 1u] = bitcast<u32>(select(0.0, bestW * norm, bestJ != 0xffffffffu));
-        prevW = bestW;
-        prevJ = bestJ;
+      }
+      let top = p.topWord + h * 2u * TOP_K;
+      for (var k = 0u; k < TOP_K; k++) {
+        probe[top + 2u * k] = tj[k];
+        probe[top + 2u * k + 1u] = bitcast<u32>(select(0.0, tw[k] * norm, tj[k] != 0xffffffffu));
       }
     }
   }

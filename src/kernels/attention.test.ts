@@ -6,8 +6,14 @@ import { describe, expect, it } from 'vitest';
 import { testKernelContext, gpuCheck, readF32, rng, randomArray, relErr } from './testing';
 import { runOnce } from './kernel';
 import { createAttention, attentionRef, newKvCacheRef } from './attention';
+import { shaderSource } from '../gpu/shaders';
+import { ATTN_TOP_K } from '../shared/probes';
 
 describe('attention matches the CPU reference', async () => {
+  it('the shader keeps as many top positions per head as the probe layout has room for', () => {
+    expect(shaderSource('attention')).toContain(`const TOP_K: u32 = ${ATTN_TOP_K}u;`);
+  });
+
   const ctx = await testKernelContext();
   for (const [nHead, headDim, nCtx, chunks] of [
     [1, 8, 16, [5, 1, 1]],

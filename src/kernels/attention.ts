@@ -48,7 +48,7 @@ export function createAttention(
   if (need > limit) {
     throw new Error(`${o.label}: context ${o.nCtx} needs ${need} bytes of workgroup memory; this adapter allows ${limit}`);
   }
-  const pipeline = ctx.pipelines.get(ATTENTION_SHADER.shader, { WG, MAX_CTX: o.nCtx, MAX_HEAD_DIM: maxHeadDim, PROBE: o.probe ? 1 : 0, TOP_K: ATTN_TOP_K });
+  const pipeline = ctx.pipelines.get(ATTENTION_SHADER.shader, { WG, MAX_CTX: o.nCtx, MAX_HEAD_DIM: maxHeadDim, PROBE: o.probe ? 1 : 0 });
   const params = ctx.pool.uniform(`${o.label} params`, attentionParams.pack({
     nHead: o.nHead,
     headDim: o.headDim,
