@@ -19,6 +19,21 @@ export async function testKernelContext(): Promise<KernelContext & { gpu: GpuCon
   return { gpu, ...createKernelContext(gpu.device, new BufferPool(gpu.device), 'test') };
 }
 
+/** Runs fn counting the GPU buffers created meanwhile (the per-token discipline: a generation creates none). */
+export async function countBuffersCreated<T>(device: GPUDevice, fn: () => Promise<T>): Promise<{ result: T; created: number }> {
+  let created = 0;
+  const original = device.createBuffer.bind(device);
+  device.createBuffer = (d: GPUBufferDescriptor) => {
+    created++;
+    return original(d);
+  };
+  try {
+    return { result: await fn(), created };
+  } finally {
+    device.createBuffer = original;
+  }
+}
+
 /** Runs fn in error scopes; fails on any validation/OOM error and on any uncaptured error during it. */
 export async function gpuCheck<T>(gpu: GpuContext, what: string, fn: () => Promise<T>): Promise<T> {
   const before = gpu.errors.length;

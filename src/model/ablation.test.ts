@@ -3,7 +3,7 @@
 // activity zero, nothing rebuilt or allocated, and an empty mask giving the model back bit for bit.
 
 import { describe, expect, it } from 'vitest';
-import { testGpu, gpuCheck, relErr } from '../kernels/testing';
+import { testGpu, gpuCheck, relErr, countBuffersCreated } from '../kernels/testing';
 import { makeTestModel, zeroBlocks } from './testModel';
 import { parseSafetensors } from './safetensors';
 import { loadGpt2Weights, type Gpt2Weights } from './checkpoint';
@@ -34,21 +34,13 @@ describe('head ablation', async () => {
       expect(ablate).toEqual([1, 11]);
       const before = await engine.prefillLogits(prompt);
 
-      const device = gpu.device;
-      let created = 0;
-      const original = device.createBuffer.bind(device);
-      device.createBuffer = (d: GPUBufferDescriptor) => { created++; return original(d); };
-      let after: Float32Array[] = [];
-      let run!: Awaited<ReturnType<typeof engine.generate>>;
-      try {
+      const { result: run, created } = await countBuffersCreated(gpu.device, () => {
         engine.setAblatedHeads(ablate);
-        expect(engine.ablatedHeads).toEqual([1, 11]);
-        run = await gpuCheck(gpu, 'ablated', () => engine.generate(prompt, { maxTokens: 10, greedy: true, topLogits: 5, probes: true }));
-        expect(created).toBe(0); // a mask write, not a rebuild
-      } finally {
-        device.createBuffer = original;
-      }
-      after = await engine.prefillLogits(prompt);
+        return gpuCheck(gpu, 'ablated', () => engine.generate(prompt, { maxTokens: 10, greedy: true, topLogits: 5, probes: true }));
+      });
+      expect(created).toBe(0); // a mask write, not a rebuild
+      expect(engine.ablatedHeads).toEqual([1, 11]);
+      const after = await engine.prefillLogits(prompt);
       ref.setAblatedHeads(ablate);
       const cpu = ref.forward(prompt);
       let changed = 0;

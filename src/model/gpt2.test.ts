@@ -3,7 +3,7 @@
 // and the per-token discipline (no buffer created while generating).
 
 import { describe, expect, it } from 'vitest';
-import { testGpu, gpuCheck, relErr, rng } from '../kernels/testing';
+import { testGpu, gpuCheck, relErr, rng, countBuffersCreated } from '../kernels/testing';
 import { makeTestModel } from './testModel';
 import { parseSafetensors } from './safetensors';
 import { loadGpt2Weights } from './checkpoint';
@@ -127,28 +127,17 @@ describe('GPT-2 engine equals the CPU reference', async () => {
     const w = model(2, 2, 32, 200, 64, 5);
     const engine = await Gpt2Engine.create(gpu, w);
     const ref = new CpuGpt2(w);
-    const device = gpu.device;
-    let created = 0;
-    const original = device.createBuffer.bind(device);
-    device.createBuffer = (d: GPUBufferDescriptor) => {
-      created++;
-      return original(d);
-    };
-    try {
-      const opts = { maxTokens: 20, greedy: false, temperature: 1.5, topK: 5, seed: 11 };
-      const a = await gpuCheck(gpu, 'sample a', () => engine.generate([1, 2], opts));
-      expect(created).toBe(0);
-      const b = await engine.generate([1, 2], opts);
-      const c = await engine.generate([1, 2], { ...opts, seed: 12 });
-      expect(b.ids).toEqual(a.ids);
-      expect(c.ids).not.toEqual(a.ids);
-      let logits = ref.forward([1, 2])[1];
-      for (const id of a.ids) {
-        expect(topIds(logits, 5)).toContain(id);
-        logits = ref.forward([id])[0];
-      }
-    } finally {
-      device.createBuffer = original;
+    const opts = { maxTokens: 20, greedy: false, temperature: 1.5, topK: 5, seed: 11 };
+    const { result: a, created } = await countBuffersCreated(gpu.device, () => gpuCheck(gpu, 'sample a', () => engine.generate([1, 2], opts)));
+    expect(created).toBe(0);
+    const b = await engine.generate([1, 2], opts);
+    const c = await engine.generate([1, 2], { ...opts, seed: 12 });
+    expect(b.ids).toEqual(a.ids);
+    expect(c.ids).not.toEqual(a.ids);
+    let logits = ref.forward([1, 2])[1];
+    for (const id of a.ids) {
+      expect(topIds(logits, 5)).toContain(id);
+      logits = ref.forward([id])[0];
     }
     engine.destroy();
   });

@@ -4,7 +4,7 @@
 // is left so the next generation equals a fresh engine's.
 
 import { describe, expect, it } from 'vitest';
-import { testGpu, gpuCheck } from '../kernels/testing';
+import { testGpu, gpuCheck, countBuffersCreated } from '../kernels/testing';
 import { makeTestModel, zeroBlocks } from './testModel';
 import { parseSafetensors } from './safetensors';
 import { loadGpt2Weights } from './checkpoint';
@@ -98,23 +98,12 @@ describe('pipelined decode equals the unpipelined path', async () => {
 
   it('each step reports its GPU time where the adapter has timestamps, and creates no buffer', async () => {
     const e = await Gpt2Engine.create(gpu, model(34), { inFlight: 3, variants: fixed });
-    const device = gpu.device;
-    let created = 0;
-    const original = device.createBuffer.bind(device);
-    device.createBuffer = (d: GPUBufferDescriptor) => {
-      created++;
-      return original(d);
-    };
-    try {
-      const out = await gpuCheck(gpu, 'gpu time', () => e.generate(prompt, { maxTokens: 10, greedy: true, probes: true }));
-      expect(created).toBe(0);
-      for (const s of out.steps) {
-        expect(s.ms).toBeGreaterThan(0);
-        if (device.features.has('timestamp-query')) expect(s.gpuMs).toBeGreaterThan(0);
-        else expect(s.gpuMs).toBeUndefined();
-      }
-    } finally {
-      device.createBuffer = original;
+    const { result: out, created } = await countBuffersCreated(gpu.device, () => gpuCheck(gpu, 'gpu time', () => e.generate(prompt, { maxTokens: 10, greedy: true, probes: true })));
+    expect(created).toBe(0);
+    for (const s of out.steps) {
+      expect(s.ms).toBeGreaterThan(0);
+      if (gpu.device.features.has('timestamp-query')) expect(s.gpuMs).toBeGreaterThan(0);
+      else expect(s.gpuMs).toBeUndefined();
     }
     e.destroy();
   });
