@@ -68,6 +68,8 @@ test('ablate two heads by name: the run is ablated and the panel reports top 5, 
   // The streamed run itself was the ablated model's greedy continuation.
   const shown = (await right.locator('sg-model-output .token').evaluateAll((s) => s.map((x) => Number(x.getAttribute('data-id')))));
   expect(shown).toEqual(after.ids);
+  // The grid crosses the two ablated heads and says so; they never fire (their output is zero).
+  await expect(right.getByRole('img', { name: 'GPT-2 (baseline) activation grid', exact: true })).toHaveAccessibleDescription(/^[0-8] of 8 heads firing, 2 ablated$/);
   const rows = report.getByTestId('ablation-top5').locator('tbody tr');
   await expect(rows).toHaveCount(5);
   for (let i = 0; i < 5; i++) {

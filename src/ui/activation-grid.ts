@@ -143,6 +143,8 @@ export class ActivationGrid extends LitElement {
   @property({ attribute: false, hasChanged: (a: GridShape | null, b: GridShape | null) => !sameShape(a, b) }) shape: GridShape | null = null;
   /** What fired at the token shown; null = no probe data (all heads drawn silent). */
   @property({ attribute: false }) view: GridView | null = null;
+  /** Heads zero-ablated in the run shown (ids layer · nHead + head): drawn crossed, counted in the description. */
+  @property({ attribute: false }) ablated: readonly number[] = [];
   /** A short note after the description, e.g. which token is shown ("token 7 of 32"). */
   @property() note = '';
 
@@ -199,7 +201,7 @@ export class ActivationGrid extends LitElement {
 
   protected override updated(changed: PropertyValues<this>): void {
     if (changed.has('shape')) this.sizeCanvases();
-    if (changed.has('shape') || changed.has('view')) {
+    if (changed.has('shape') || changed.has('view') || changed.has('ablated')) {
       this.dirty = true;
       this.schedulePaint();
     }
@@ -257,7 +259,7 @@ export class ActivationGrid extends LitElement {
   }
 
   private paintHeads(ctx: CanvasRenderingContext2D, shape: GridShape, layout: GridLayout, dpr: number): void {
-    const drawing = gridDrawing(shape, layout, this.view);
+    const drawing = gridDrawing(shape, layout, this.view, this.ablated);
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.clearRect(0, 0, layout.width, layout.height);
     // Edges first, under the nodes, as one path.
@@ -287,6 +289,17 @@ export class ActivationGrid extends LitElement {
     ctx.strokeStyle = gridStyle.firing.stroke;
     ctx.lineWidth = Math.max(1, layout.radius * 0.22);
     ctx.stroke(firing);
+    const cross = new Path2D();
+    for (const node of drawing.nodes) {
+      if (!node.ablated) continue;
+      const d = node.r * 0.9;
+      cross.moveTo(node.x - d, node.y - d);
+      cross.lineTo(node.x + d, node.y + d);
+      cross.moveTo(node.x + d, node.y - d);
+      cross.lineTo(node.x - d, node.y + d);
+    }
+    ctx.strokeStyle = gridStyle.ablated.stroke;
+    ctx.stroke(cross);
   }
 
   private paintNeurons(ctx: CanvasRenderingContext2D, shape: GridShape, layout: GridLayout, strip: StripShape, dpr: number): void {
@@ -403,7 +416,7 @@ export class ActivationGrid extends LitElement {
   }
 
   private description(): string {
-    return this.shape ? describeGrid(this.shape, this.view) : '';
+    return this.shape ? describeGrid(this.shape, this.view, this.ablated) : '';
   }
 
   override render() {

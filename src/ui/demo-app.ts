@@ -503,6 +503,7 @@ export class DemoApp extends LitElement {
       .ablated=${slot.ablated}
       .ablation=${slot.ablation}
       .ablationPending=${slot.ablationPending}
+      .ablatedInRun=${slot.ablatedInRun}
       @sg-ablation-change=${(e: AblationChangeEvent) => slot.setAblation(e.heads)}
     ></sg-model-panel>`;
   }

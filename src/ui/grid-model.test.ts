@@ -83,6 +83,16 @@ describe('gridDrawing', () => {
     expect(describeGrid(shape, view)).toBe(`${firing} of ${shape.nLayer * shape.nHead} heads firing`);
   });
 
+  it('marks zero-ablated heads (drawn crossed) and counts them in the description', () => {
+    const shape = { nLayer: 2, nHead: 4, nEmbd: 64 };
+    const { frame } = randomCase(shape, 5);
+    const view = gridView(shape, frame, null, 0.2);
+    const drawing = gridDrawing(shape, gridLayout(shape, 300, 300), view, [1, 6]);
+    expect(drawing.nodes.filter((n) => n.ablated).map((n) => [n.layer, n.head])).toEqual([[0, 1], [1, 2]]);
+    expect(gridDrawing(shape, gridLayout(shape, 300, 300), view).nodes.some((n) => n.ablated)).toBe(false);
+    expect(describeGrid(shape, view, [1, 6])).toBe(`${view.firingCount} of 8 heads firing, 2 ablated`);
+  });
+
   it('fires a head whose activity equals τ_head as an f32 (the GPU compares in f32)', () => {
     const shape = { nLayer: 1, nHead: 3, nEmbd: 8 };
     const tau = 0.1; // not representable: Math.fround(0.1) < 0.1

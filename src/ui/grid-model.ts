@@ -36,6 +36,8 @@ export const gridStyle = {
   firing: { fill: '#ffffff', stroke: '#000000' },
   silent: { fill: '#d4d4d8', stroke: null },
   edge: { stroke: 'rgba(110, 110, 118, 0.55)', width: 0.75 },
+  /** A cross over a zero-ablated head. */
+  ablated: { stroke: '#c62828' },
   /** Neuron strips: firing neurons dark on a light ground. */
   neuronOn: [29, 29, 31] as const,
   neuronOff: [232, 232, 236] as const,
@@ -80,9 +82,10 @@ export function gridView(shape: GridShape, frame: GridFrame, candidates: EdgeCan
 }
 
 /** The accessible description of a grid: "k of N heads firing". */
-export function describeGrid(shape: Pick<GridShape, 'nLayer' | 'nHead'>, view: GridView | null): string {
+export function describeGrid(shape: Pick<GridShape, 'nLayer' | 'nHead'>, view: GridView | null, ablated: readonly number[] = []): string {
   const total = shape.nLayer * shape.nHead;
-  return view ? `${view.firingCount} of ${total} heads firing` : `0 of ${total} heads firing (no probe data)`;
+  const base = view ? `${view.firingCount} of ${total} heads firing` : `0 of ${total} heads firing (no probe data)`;
+  return ablated.length ? `${base}, ${ablated.length} ablated` : base;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -121,6 +124,8 @@ export interface DrawnNode {
   y: number;
   r: number;
   firing: boolean;
+  /** Zero-ablated in the run shown (drawn crossed). */
+  ablated: boolean;
   style: NodeStyle;
 }
 
@@ -131,8 +136,9 @@ export interface GridDrawing {
   segments: Float32Array;
 }
 
-export function gridDrawing(shape: Pick<GridShape, 'nLayer' | 'nHead'>, layout: GridLayout, view: GridView | null): GridDrawing {
+export function gridDrawing(shape: Pick<GridShape, 'nLayer' | 'nHead'>, layout: GridLayout, view: GridView | null, ablated: readonly number[] = []): GridDrawing {
   const { nLayer, nHead } = shape;
+  const crossed = new Set(ablated);
   const nodes: DrawnNode[] = [];
   for (let layer = 0; layer < nLayer; layer++) {
     for (let head = 0; head < nHead; head++) {
@@ -144,6 +150,7 @@ export function gridDrawing(shape: Pick<GridShape, 'nLayer' | 'nHead'>, layout: 
         y: layout.y0 + layer * layout.pitch,
         r: layout.radius,
         firing,
+        ablated: crossed.has(layer * nHead + head),
         style: firing ? gridStyle.firing : gridStyle.silent,
       });
     }

@@ -183,6 +183,8 @@ export class ModelPanel extends LitElement {
   @property({ attribute: false }) ablated: readonly number[] = [];
   @property({ attribute: false }) ablation: AblationReport | null = null;
   @property({ attribute: false }) ablationPending = false;
+  /** Heads that were ablated in the live run shown (the grid crosses them). */
+  @property({ attribute: false }) ablatedInRun: readonly number[] = [];
   /** Draw the grid (the "Live grid" setting). */
   @property({ type: Boolean, attribute: 'grid-live' }) gridLive = true;
 
@@ -332,6 +334,7 @@ export class ModelPanel extends LitElement {
             label=${this.heading}
             .shape=${shape}
             .view=${view}
+            .ablated=${this.replay ? [] : this.ablatedInRun}
             note=${this.gridNote(shown)}
             ?hidden=${!this.gridLive}
           ></sg-activation-grid>

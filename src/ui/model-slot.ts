@@ -86,6 +86,8 @@ export class ModelSlot implements ReactiveController {
   ablation: AblationReport | null = null;
   /** The comparison with the model as it is runs after the generation. */
   ablationPending = false;
+  /** Heads ablated in the live run shown (ablated may have changed since). */
+  ablatedInRun: readonly number[] = [];
 
   /** The model computes non-finite values (its perplexity on the passage is NaN or Infinity): no speedup is shown for it. */
   get broken(): boolean {
@@ -357,6 +359,7 @@ export class ModelSlot implements ReactiveController {
     }
     this.runState = 'running';
     this.ablation = null;
+    this.ablatedInRun = this.ablated;
     this.host.requestUpdate();
 
     const onStep = (step: StepResult) => {
