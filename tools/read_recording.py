@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Reads a sparse-gpt2 recording (format "sparse-gpt2-recording", version 1) into named NumPy arrays.
+"""Reads a sparse-gpt2 recording (format "sparse-gpt2-recording", version 1 or 2) into named NumPy arrays.
 
 NumPy only, one file: copy it next to a notebook.
 
@@ -8,6 +8,7 @@ NumPy only, one file: copy it next to a notebook.
     rec.head_activity.shape                       # (tokens, n_layer, n_head) float32
     rec.head_firing[:, 0, 1].mean()               # how often L0H1 fired
     rec.neuron_bits.mean(axis=(0, 2))             # per-layer fraction of MLP neurons firing
+    rec.attn_top_pos[5, 2, 3], rec.attn_top_weight[5, 2, 3]  # where L2H3 looked from token 5's row (version 2)
 
 Run as `python3 tools/read_recording.py FILE` for a summary of what it read (`--json` prints the arrays as
 JSON, which the TypeScript tests compare with their own decoder). The layout is docs/instrumentation.md's:
@@ -23,7 +24,8 @@ import sys
 import numpy as np
 
 FORMAT = "sparse-gpt2-recording"
-VERSION = 1
+VERSIONS = (1, 2)  # 2 adds the attention rows (steps.attnTop); 1 has none
+NO_POSITION = 0xFFFFFFFF  # an unused attention entry (the row had fewer keys than k)
 
 
 class RecordingError(ValueError):
@@ -38,11 +40,18 @@ class Recording:
     neuron_bits (N, L, 4D) bool · attn_write_norm, mlp_write_norm (N, L) float32
     edge_pairs (E, 2) uint16 (src, dst) head ids l * H + h · edge_strength (E,) float32
     edges (N, E) bool: candidate e drawn at token i (both its heads fire)
-    Plus: name, created_at, model (dict), settings (dict), prompt.
+    attn_top_pos (N, L, H, k) uint32, attn_top_weight (N, L, H, k) float32 (version 2 only, else None):
+      each head's k largest attention weights from token i's row (position P + i - 1) and their context
+      positions, weight-descending; unused entries hold NO_POSITION and weight 0
+    Plus: version, name, created_at, model (dict), settings (dict), prompt.
     """
 
     ARRAYS = ("prompt_ids", "ids", "ms", "head_activity", "head_firing", "neuron_bits", "attn_write_norm",
-              "mlp_write_norm", "edge_pairs", "edge_strength", "edges")
+              "mlp_write_norm", "edge_pairs", "edge_strength", "edges", "attn_top_pos", "attn_top_weight")
+
+    def arrays(self):
+        """The names of the arrays this file holds (the attention rows only in version 2)."""
+        return [a for a in self.ARRAYS if getattr(self, a) is not None]
 
     def head_name(self, node):
         """TransformerLens-style name of head id `node` (= layer * n_head + head): 'L{layer}H{head}'."""
@@ -128,9 +137,9 @@ def load(path_or_bytes, verify=True):
         raise RecordingError(f"recording: not a JSON file ({str(e)[:200]})") from None
     if not isinstance(root, dict) or root.get("format") != FORMAT:
         raise RecordingError(f'recording format: must be "{FORMAT}": not a recording of this project')
-    if root.get("version") != VERSION:
-        raise RecordingError(f"recording version: {str(root.get('version'))[:20]}, this reader knows {VERSION}; "
-                             "update tools/read_recording.py")
+    if root.get("version") not in VERSIONS or isinstance(root.get("version"), bool):
+        raise RecordingError(f"recording version: {str(root.get('version'))[:20]}, this reader knows "
+                             f"{' and '.join(map(str, VERSIONS))}; update tools/read_recording.py")
     if verify and "checksum" in root:
         payload = {k: v for k, v in root.items() if k != "checksum"}
         actual = hashlib.sha256(_js_json(payload).encode("utf-8")).hexdigest()
@@ -159,6 +168,13 @@ def load(path_or_bytes, verify=True):
     r.edge_pairs = _array(ed, "pairs", "u2", 2 * E, "edges").reshape(E, 2)
     r.edge_strength = _array(ed, "strength", "f4", E, "edges")
     r.edges = _bits(_array(st, "edgeBits", "u4", N * ew, "steps").reshape(N, ew), E)
+    r.version = root["version"]
+    r.attn_top_pos = r.attn_top_weight = None
+    if r.version >= 2:
+        top = st["attnTop"]
+        k = top["k"]
+        r.attn_top_pos = _array(top, "pos", "u4", N * L * H * k, "steps.attnTop").reshape(N, L, H, k)
+        r.attn_top_weight = _array(top, "weight", "f4", N * L * H * k, "steps.attnTop").reshape(N, L, H, k)
     if len(r.text) != N:
         raise RecordingError(f"recording steps.text: {len(r.text)} strings for {N} steps")
     return r
@@ -168,12 +184,12 @@ def summary(r):
     N, L, H = r.head_activity.shape
     lines = [
         f"{r.name}: {N} tokens after a {len(r.prompt_ids)}-token prompt, model {r.model['id']} "
-        f"({L} layers x {H} heads x {r.n_embd}), recorded {r.created_at}",
+        f"({L} layers x {H} heads x {r.n_embd}), recorded {r.created_at}, version {r.version}",
         f"thresholds: head {r.settings['thresholds']['head']}, neuron {r.settings['thresholds']['neuron']}, "
         f"edge {r.settings['thresholds']['edge']}",
         "arrays:",
     ]
-    for a in Recording.ARRAYS:
+    for a in r.arrays():
         v = getattr(r, a)
         lines.append(f"  {a:16s} {str(v.shape):16s} {v.dtype}")
     if N:
@@ -182,12 +198,19 @@ def summary(r):
         lines.append("heads firing most often: " + ", ".join(f"{r.head_name(n)} {firing.ravel()[n]:.0%}" for n in top))
         lines.append("neurons firing per layer: " + " ".join(f"{x:.1%}" for x in r.neuron_bits.mean(axis=(0, 2))))
         lines.append(f"edges drawn per token: {r.edges.sum(axis=1).mean():.1f} of {r.edges.shape[1]} candidates")
+        if r.attn_top_pos is not None:
+            # How far back each head's strongest attention reaches from the last token's row, on average.
+            row = len(r.prompt_ids) + N - 2
+            best = r.attn_top_pos[N - 1, :, :, 0]
+            reach = np.where(best == NO_POSITION, 0, row - best.astype(np.int64)).mean()
+            lines.append(f"attention rows: top {r.attn_top_pos.shape[-1]} per head; from the last row the strongest "
+                         f"position is {reach:.1f} tokens back on average")
     return "\n".join(lines)
 
 
 def to_json(r):
-    out = {a: getattr(r, a).tolist() for a in Recording.ARRAYS}
-    out.update(name=r.name, text=r.text, model=r.model)
+    out = {a: getattr(r, a).tolist() for a in r.arrays()}
+    out.update(name=r.name, text=r.text, model=r.model, version=r.version)
     return json.dumps(out)
 
 

@@ -64,6 +64,8 @@ export function buildRecording(input: RecordingInput): Recording {
           attnWriteNorm: t.probes.attnWriteNorm,
           mlpWriteNorm: t.probes.mlpWriteNorm,
           edges: drawnEdges(candidates, headFiring),
+          // The head view's attention rows (absent from engines without them: the file is then version 1).
+          ...(t.probes.attnTop ? { attnTop: t.probes.attnTop } : {}),
         },
         t.id,
         t.text,

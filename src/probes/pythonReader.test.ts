@@ -48,6 +48,9 @@ function expected(rec: Recording) {
       for (let k = 0; k < s.edges.length; k += 2) drawn.add(`${s.edges[k]},${s.edges[k + 1]}`);
       return Array.from({ length: E }, (_, e) => drawn.has(`${rec.edgeCandidates.pairs[2 * e]},${rec.edgeCandidates.pairs[2 * e + 1]}`));
     }),
+    // (N, L, H, k): each head's top positions and weights from the step's row (version 2).
+    attn_top_pos: rec.steps.some((s) => !s.attnTop) ? undefined : rec.steps.map((s) => Array.from({ length: L }, (_, l) => Array.from({ length: H }, (_, h) => Array.from(s.attnTop!.pos.subarray((l * H + h) * s.attnTop!.k, (l * H + h + 1) * s.attnTop!.k))))),
+    attn_top_weight: rec.steps.some((s) => !s.attnTop) ? undefined : rec.steps.map((s) => Array.from({ length: L }, (_, l) => Array.from({ length: H }, (_, h) => Array.from(s.attnTop!.weight.subarray((l * H + h) * s.attnTop!.k, (l * H + h + 1) * s.attnTop!.k))))),
     name: rec.name,
     text: rec.steps.map((s) => s.text),
     nodes,
@@ -82,6 +85,14 @@ describe('tools/read_recording.py reads what the TypeScript decoder reads', () =
       }
       // Floats: f16 activities widened to f32 and f32 norms print as the same doubles in both languages.
       for (const k of ['head_activity', 'attn_write_norm', 'mlp_write_norm', 'edge_strength'] as const) expect(got[k], k).toEqual(want[k]);
+      // Version 2's attention rows (a recording with no steps has none: it is written as version 1).
+      expect(got.version).toBe(steps > 0 ? 2 : 1);
+      if (steps > 0) {
+        expect(got.attn_top_pos, 'attn_top_pos').toEqual(want.attn_top_pos);
+        expect(got.attn_top_weight, 'attn_top_weight').toEqual(want.attn_top_weight);
+      } else {
+        expect(got.attn_top_pos).toBeUndefined();
+      }
       if (steps > 0) expect(got.head_firing.flat(2).some(Boolean)).toBe(true);
       expect(got.model.nLayer).toBe(rec.model.nLayer);
 
@@ -91,8 +102,21 @@ describe('tools/read_recording.py reads what the TypeScript decoder reads', () =
       expect(summary.stdout).toMatch(new RegExp(`head_activity +\\(${steps}, 2, 4\\) +float32`));
       expect(summary.stdout).toMatch(new RegExp(`neuron_bits +\\(${steps}, 2, 80\\) +bool`));
       if (steps > 0) expect(summary.stdout).toMatch(/heads firing most often: L\dH\d \d+%/);
+      if (steps > 0) expect(summary.stdout).toMatch(new RegExp(`attn_top_pos +\\(${steps}, 2, 4, 8\\) +uint32`));
     });
   }
+
+  it('a version 1 file (written by the version 1 code) reads the same in Python as in TypeScript, without attention rows', async () => {
+    const file = fileURLToPath(new URL('./fixtures/v1.recording.json', import.meta.url));
+    const rec = decodeRecording(await import('node:fs/promises').then((f) => f.readFile(file)));
+    const r = await py([file, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const got = JSON.parse(r.stdout);
+    const want = expected(rec);
+    expect(got.version).toBe(1);
+    for (const k of ['ids', 'head_activity', 'head_firing', 'neuron_bits', 'edges', 'text'] as const) expect(got[k], k).toEqual(want[k]);
+    expect(got.attn_top_pos).toBeUndefined();
+  });
 
   it('a file whose contents changed after writing is refused by its checksum, and a non-recording by its format', async () => {
     const text = new TextDecoder().decode(encodeRecording(await makeRecording(4, 1)));

@@ -111,7 +111,7 @@ describe('recording import rejects', () => {
     rejects('{"format": "sparse-gpt2-recording", ', 'json');
     rejects('[]', 'format');
     rejects(edit((o) => { o.format = 'something-else'; }), 'format', 'format');
-    expect(rejects(edit((o) => { o.version = 2; }), 'version', 'version').message).toMatch(/newer than this reader/);
+    expect(rejects(edit((o) => { o.version = 3; }), 'version', 'version').message).toMatch(/newer than this reader/);
     rejects(edit((o) => { o.version = '1'; }), 'version');
     rejects(edit((o) => { delete o.steps.ms; }), 'missing', 'steps.ms');
     rejects(edit((o) => { o.extra = 1; }), 'unknown-field', 'extra');
@@ -303,5 +303,67 @@ describe('recordStep', () => {
     expect(Array.from(s.headActivity)).toEqual([0.0999755859375, 65504, 0, 3.140625]);
     frame.headFiring[0] = 0;
     expect(s.headFiring[0]).toBe(2);
+  });
+});
+
+describe('version 2: the attention rows', () => {
+  it('round-trips each step\'s top positions and weights exactly, as the CPU reference computed them', async () => {
+    const rec = await makeRecording(5, 2);
+    expect(rec.steps[0]!.attnTop?.k).toBe(8);
+    const bytes = encodeRecording(rec);
+    expect(json(bytes).version).toBe(2);
+    const back = decodeRecording(bytes);
+    expect(back).toEqual(rec);
+    // Step i's row is at position P + i − 1: its first head's best position is within that context.
+    back.steps.forEach((s, i) => {
+      const top = s.attnTop!;
+      expect(top.pos[0]).toBeLessThanOrEqual(rec.promptIds.length + i - 1);
+      expect(top.weight[0]).toBeGreaterThan(0);
+    });
+  });
+
+  it('a recording without attention rows is written as version 1, and a file of the version 1 writer imports', async () => {
+    const rec = await makeRecording(3, 1);
+    for (const s of rec.steps) delete s.attnTop;
+    const bytes = encodeRecording(rec);
+    expect(json(bytes).version).toBe(1);
+    expect(json(bytes).steps.attnTop).toBeUndefined();
+    expect(decodeRecording(bytes)).toEqual(rec);
+    // Written by the project's version 1 code (commit 94fd8da), checksum and all.
+    const { readFile } = await import('node:fs/promises');
+    const old = await readFile(new URL('./fixtures/v1.recording.json', import.meta.url));
+    const v1 = decodeRecording(old);
+    expect(v1.steps).toHaveLength(5);
+    expect(v1.steps.every((s) => s.attnTop === undefined)).toBe(true);
+    // Re-encoding it gives the same file: it stays version 1.
+    expect(text(encodeRecording(v1))).toBe(text(old));
+  });
+
+  it('rejects attention rows that a forward pass could not have produced, naming the entry', async () => {
+    const rec = await makeRecording(4, 1);
+    const o = json(encodeRecording(rec));
+    const k = o.steps.attnTop.k as number;
+    const patch = (field: 'pos' | 'weight', f: (b: Buffer) => void) => {
+      const c = structuredClone(o);
+      const b = Buffer.from(c.steps.attnTop[field], 'base64');
+      f(b);
+      c.steps.attnTop[field] = b.toString('base64');
+      return bytesOf(c);
+    };
+    const P = rec.promptIds.length;
+    // Step 0's row is position P − 1: position P is in its future.
+    rejects(patch('pos', (b) => b.writeUInt32LE(P, 0)), 'range', 'steps[0].attnTop.pos[0]');
+    rejects(patch('pos', (b) => b.writeUInt32LE(b.readUInt32LE(0), 4)), 'inconsistent', 'steps[0].attnTop.pos[1]');
+    rejects(patch('weight', (b) => b.writeFloatLE(2, 0)), 'range', 'steps[0].attnTop.weight[0]');
+    rejects(patch('weight', (b) => b.writeFloatLE(b.readFloatLE(0) + 0.5, 4)), 'inconsistent', 'steps[0].attnTop.weight[1]');
+    // An unused entry (the prompt has P keys, fewer than k) must have weight 0.
+    expect(P).toBeLessThan(k);
+    rejects(patch('weight', (b) => b.writeFloatLE(0.01, 4 * (k - 1))), 'inconsistent', `steps[0].attnTop.weight[${k - 1}]`);
+    rejects(bytesOf({ ...o, version: 1 }), 'unknown-field', 'steps.attnTop');
+    const without = structuredClone(o);
+    delete without.steps.attnTop;
+    rejects(bytesOf(without), 'missing', 'steps.attnTop');
+    rejects(bytesOf({ ...o, steps: { ...o.steps, attnTop: { ...o.steps.attnTop, k: 0 } } }), 'range', 'steps.attnTop.k');
+    rejects(bytesOf({ ...o, steps: { ...o.steps, attnTop: { ...o.steps.attnTop, k: 4 } } }), 'base64', 'steps.attnTop.pos');
   });
 });

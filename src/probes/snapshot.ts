@@ -1,5 +1,7 @@
-// Recordings of what fired: the in-memory form, and the versioned file format "sparse-gpt2-recording" v1
-// (JSON with little-endian binary arrays in base64; specified in docs/instrumentation.md). decodeRecording
+// Recordings of what fired: the in-memory form, and the versioned file format "sparse-gpt2-recording"
+// (JSON with little-endian binary arrays in base64; specified in docs/instrumentation.md). Version 2 adds
+// each step's attention rows (the head view's top positions); a recording without them is written as
+// version 1, which older readers still read, and every version-1 file imports. decodeRecording
 // validates strictly and rejects anything else with a SnapshotError naming the field; its work is linear in
 // the input, which is capped at 64 MiB, so no file can crash or hang it. encodeRecording runs the same
 // validation first, so nothing is ever written that could not be read back. Files carry a SHA-256 `checksum`
@@ -10,10 +12,13 @@ import { sha256HexSync } from '../shared/sha256';
 import { clipText, PREVIEW_CHARS } from '../shared/preview';
 import { drawnEdgeBits, drawnEdges, testBit, type EdgeCandidates } from './composition';
 import { type ProbeFrame } from './metrics';
-import { headCount, headWords, neuronWords, thresholdProblem, type ProbeShape, type Thresholds } from '../shared/probes';
+import { headCount, headWords, neuronWords, NO_POSITION, thresholdProblem, type AttentionTop, type ProbeShape, type Thresholds } from '../shared/probes';
 
 export const RECORDING_FORMAT = 'sparse-gpt2-recording';
-export const RECORDING_VERSION = 1;
+/** The newest version this reader knows (and writes when the steps carry attention rows). */
+export const RECORDING_VERSION = 2;
+/** Version 1: no attention rows. */
+const VERSION_WITHOUT_ATTENTION = 1;
 
 /** Bounds every field is checked against (so that work and memory stay bounded for any input). */
 export const RECORDING_LIMITS = {
@@ -36,6 +41,10 @@ export const RECORDING_LIMITS = {
   temperature: 100,
   /** Largest composition strength accepted (c ≤ 1 in exact arithmetic; f32 may overshoot by an ulp). */
   strength: 1.0001,
+  /** Attention positions kept per head and step (the engine keeps ATTN_TOP_K = 8). */
+  attnTopK: 64,
+  /** Largest attention weight accepted (a softmax weight is ≤ 1; f32 may overshoot by an ulp). */
+  attnWeight: 1.0001,
 } as const;
 
 /** Largest finite f16: head activities saturate here when recorded. */
@@ -129,7 +138,7 @@ export function quantizeActivity(a: Float32Array): Float32Array {
 
 /** A step from a probe frame, with its head activities quantized as the file stores them (other arrays copied). */
 export function recordStep(frame: ProbeFrame, id: number, text: string, ms: number): RecordedStep {
-  return {
+  const step: RecordedStep = {
     id, text, ms,
     headActivity: quantizeActivity(frame.headActivity),
     headFiring: frame.headFiring.slice(),
@@ -138,6 +147,13 @@ export function recordStep(frame: ProbeFrame, id: number, text: string, ms: numb
     mlpWriteNorm: frame.mlpWriteNorm.slice(),
     edges: frame.edges.slice(),
   };
+  if (frame.attnTop) step.attnTop = { k: frame.attnTop.k, pos: frame.attnTop.pos.slice(), weight: frame.attnTop.weight.slice() };
+  return step;
+}
+
+/** The file version a recording is written as: 2 when its steps carry attention rows, else 1. */
+export function recordingVersion(rec: Recording): number {
+  return rec.steps.length > 0 && rec.steps[0]!.attnTop ? RECORDING_VERSION : VERSION_WITHOUT_ATTENTION;
 }
 
 /** SHA-256 of bytes as 64 lower-case hex digits, through Web Crypto (browsers in secure contexts, Node ≥ 19). */
@@ -290,6 +306,42 @@ function checkStep(step: RecordedStep, i: number, shape: ProbeShape, rec: Record
   if (want.length !== step.edges.length || want.some((x, k) => x !== step.edges[k])) {
     fail(`${p}.edges`, 'must be exactly the edge candidates whose two heads both fire', 'inconsistent');
   }
+  const withTop = rec.steps[0]!.attnTop !== undefined;
+  if ((step.attnTop !== undefined) !== withTop) fail(`${p}.attnTop`, 'attention rows must be stored for every step or for none', 'inconsistent');
+  if (step.attnTop) checkAttnTop(`${p}.attnTop`, step.attnTop, nodes, rec.promptIds.length + i - 1, rec.steps[0]!.attnTop!.k);
+}
+
+/**
+ * One step's attention rows: per head, k entries weight-descending; a used entry is a distinct position of
+ * the row's context (≤ row) with a weight in [0, 1]; unused entries (NO_POSITION, weight 0) come last.
+ */
+function checkAttnTop(p: string, top: AttentionTop, nodes: number, row: number, k0: number): void {
+  if (top === null || typeof top !== 'object') fail(p, 'must be an object', 'type');
+  const k = checkInt(`${p}.k`, top.k, 1, RECORDING_LIMITS.attnTopK);
+  if (k !== k0) fail(`${p}.k`, `must be the same in every step (${k0}, got ${k})`, 'inconsistent');
+  const pos = checkArray(`${p}.pos`, top.pos, Uint32Array, nodes * k);
+  const weight = checkArray(`${p}.weight`, top.weight, Float32Array, nodes * k);
+  const seen = new Map<number, number>();
+  for (let n = 0; n < nodes; n++) {
+    seen.clear();
+    let unused = false;
+    for (let j = 0; j < k; j++) {
+      const at = n * k + j;
+      const q = pos[at];
+      const w = weight[at];
+      if (q === NO_POSITION) {
+        if (w !== 0 || Object.is(w, -0)) fail(`${p}.weight[${at}]`, `an unused entry (position none) must have weight 0 (got ${w})`, 'inconsistent');
+        unused = true;
+        continue;
+      }
+      if (unused) fail(`${p}.pos[${at}]`, `head ${n}: a used entry follows an unused one`, 'inconsistent');
+      if (q > row) fail(`${p}.pos[${at}]`, `head ${n}: position ${q} is past the row's own position ${row}`, 'range');
+      if (seen.has(q)) fail(`${p}.pos[${at}]`, `head ${n}: position ${q} is listed twice`, 'inconsistent');
+      seen.set(q, j);
+      if (!(nonNegative(w) && w <= RECORDING_LIMITS.attnWeight)) fail(`${p}.weight[${at}]`, `must be in [0, 1] (got ${w})`, 'range');
+      if (j > 0 && w > weight[at - 1]) fail(`${p}.weight[${at}]`, `head ${n}: weights must not increase (${weight[at - 1]} then ${w})`, 'inconsistent');
+    }
+  }
 }
 
 /** Checks every field of an in-memory recording; throws SnapshotError at the first problem. */
@@ -433,7 +485,7 @@ function payloadObject(rec: Recording): Record<string, unknown> {
   for (const k of ['temperature', 'topK', 'seed'] as const) if (rec.settings.sampling[k] !== undefined) sampling[k] = rec.settings.sampling[k];
   const file = {
     format: RECORDING_FORMAT,
-    version: RECORDING_VERSION,
+    version: recordingVersion(rec),
     name: rec.name,
     createdAt: rec.createdAt,
     model: {
@@ -460,8 +512,16 @@ function payloadObject(rec: Recording): Record<string, unknown> {
       attnWriteNorm: b64(gather(steps, Float32Array, shape.nLayer, (s) => s.attnWriteNorm)),
       mlpWriteNorm: b64(gather(steps, Float32Array, shape.nLayer, (s) => s.mlpWriteNorm)),
       edgeBits: b64(gather(steps, Uint32Array, edgeWords, (s) => drawnEdgeBits(rec.edgeCandidates, s.headFiring))),
-    },
+    } as Record<string, unknown>,
   };
+  const k = steps[0]?.attnTop?.k;
+  if (k !== undefined) {
+    file.steps.attnTop = {
+      k,
+      pos: b64(gather(steps, Uint32Array, nodes * k, (s) => s.attnTop!.pos)),
+      weight: b64(gather(steps, Float32Array, nodes * k, (s) => s.attnTop!.weight)),
+    };
+  }
   return file;
 }
 
@@ -526,11 +586,12 @@ function decodeInner(input: Uint8Array | ArrayBuffer | string): Recording {
   if (root === null || typeof root !== 'object' || Array.isArray(root)) fail('', `must be a JSON object (got ${show(root)})`, 'format');
   const r0 = root as Obj;
   if (r0.format !== RECORDING_FORMAT) fail('format', `must be "${RECORDING_FORMAT}" (got ${show(r0.format)}): not a recording of this project`, 'format');
-  if (r0.version !== RECORDING_VERSION) {
+  if (r0.version !== RECORDING_VERSION && r0.version !== VERSION_WITHOUT_ATTENTION) {
     fail('version', typeof r0.version === 'number' && Number.isInteger(r0.version) && r0.version > RECORDING_VERSION
       ? `${r0.version} is newer than this reader (${RECORDING_VERSION}); update the page`
-      : `must be ${RECORDING_VERSION} (got ${show(r0.version)})`, 'version');
+      : `must be ${VERSION_WITHOUT_ATTENTION} or ${RECORDING_VERSION} (got ${show(r0.version)})`, 'version');
   }
+  const withAttention = r0.version === RECORDING_VERSION;
   const r = object('', root, ['format', 'version', 'name', 'createdAt', 'model', 'settings', 'prompt', 'promptTokens', 'promptIds', 'edges', 'steps'], ['checksum']);
   // Optional in version 1 (files written before it existed import without one); checked last, below.
   let checksum: string | undefined;
@@ -563,7 +624,9 @@ function decodeInner(input: Uint8Array | ArrayBuffer | string): Recording {
     strength: readLe(base64Decode('edges.strength', e.strength, 4 * E), Float32Array),
   };
 
-  const st = object('steps', r.steps, ['count', 'ids', 'text', 'ms', 'headActivity', 'headFiring', 'neuronBits', 'attnWriteNorm', 'mlpWriteNorm', 'edgeBits']);
+  const stepFields = ['count', 'ids', 'text', 'ms', 'headActivity', 'headFiring', 'neuronBits', 'attnWriteNorm', 'mlpWriteNorm', 'edgeBits'];
+  // Version 2 is version 1 plus the attention rows: required there, unknown in version 1.
+  const st = object('steps', r.steps, withAttention ? [...stepFields, 'attnTop'] : stepFields);
   // A step's frame is the row before its token, so the last one is at position ≤ nCtx − 1.
   const N = checkInt('steps.count', st.count, 0, Math.min(settings.maxTokens, model.nCtx - P + 1));
   const nodes = headCount(shape);
@@ -581,6 +644,17 @@ function decodeInner(input: Uint8Array | ArrayBuffer | string): Recording {
   const attn = readLe(base64Decode('steps.attnWriteNorm', st.attnWriteNorm, 4 * N * shape.nLayer), Float32Array);
   const mlp = readLe(base64Decode('steps.mlpWriteNorm', st.mlpWriteNorm, 4 * N * shape.nLayer), Float32Array);
   const edgeBits = readLe(base64Decode('steps.edgeBits', st.edgeBits, 4 * N * ew), Uint32Array);
+  let top: { k: number; pos: Uint32Array; weight: Float32Array } | null = null;
+  if (withAttention) {
+    const a = object('steps.attnTop', st.attnTop, ['k', 'pos', 'weight']);
+    const k = checkInt('steps.attnTop.k', a.k, 1, L.attnTopK);
+    top = {
+      k,
+      pos: readLe(base64Decode('steps.attnTop.pos', a.pos, 4 * N * nodes * k), Uint32Array),
+      weight: readLe(base64Decode('steps.attnTop.weight', a.weight, 4 * N * nodes * k), Float32Array),
+    };
+    if (N === 0) fail('version', 'a recording without steps has no attention rows: it is written as version 1', 'inconsistent');
+  }
 
   const rec: Recording = {
     name: r.name as string,
@@ -616,8 +690,12 @@ function decodeInner(input: Uint8Array | ArrayBuffer | string): Recording {
       mlpWriteNorm: mlp.slice(i * shape.nLayer, (i + 1) * shape.nLayer),
       edges: drawnEdges(edgeCandidates, headFiring),
     };
-    checkStep(step, i, shape, rec);
+    if (top) {
+      const per = nodes * top.k;
+      step.attnTop = { k: top.k, pos: top.pos.slice(i * per, (i + 1) * per), weight: top.weight.slice(i * per, (i + 1) * per) };
+    }
     rec.steps.push(step);
+    checkStep(step, i, shape, rec);
   }
   // Last, so that a field that is wrong in itself is reported as such: the contents must be what was written.
   if (checksum !== undefined) {
@@ -631,7 +709,7 @@ function decodeInner(input: Uint8Array | ArrayBuffer | string): Recording {
 
 /**
  * Reads a recording file (bytes or text). Throws SnapshotError, and only SnapshotError, for anything that is
- * not a valid sparse-gpt2-recording v1: the error's path names the field and its code the kind of problem.
+ * not a valid sparse-gpt2-recording (version 1 or 2): the error's path names the field and its code the kind of problem.
  */
 export function decodeRecording(input: Uint8Array | ArrayBuffer | string): Recording {
   try {
