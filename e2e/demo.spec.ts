@@ -222,7 +222,7 @@ test('a token whose text is HTML is shown as text, not markup, in the output and
   const panel = page.locator('sg-model-panel').first();
   await panel.evaluate((el, text) => {
     const p = el as HTMLElement & { data: unknown };
-    p.data = { promptText: 'prompt ', tokens: [{ id: 1, text }], views: [], metrics: { tokenCount: 1, tokensPerS: null, lastMsPerToken: null, medianMsPerToken: null, prefillMs: null, promptTokens: 1, decodeMs: [] } };
+    p.data = { promptText: 'prompt ', tokens: [{ id: 1, text }], promptTokens: [], views: [], metrics: { tokenCount: 1, tokensPerS: null, lastMsPerToken: null, medianMsPerToken: null, prefillMs: null, promptTokens: 1, decodeMs: [] } };
   }, html);
   await expect(sparsePanel(page).getByRole('log', { name: 'Generated text' })).toHaveText(`prompt ${html}`);
   await expect(sparsePanel(page).locator('sg-token-strip button')).toHaveText('<img·src=x·onerror="window.__xss=1">');

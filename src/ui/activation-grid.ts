@@ -3,16 +3,21 @@
 // = light gray; thin gray edges between firing heads of different layers) and, beside each layer's row, a
 // bitmap strip of its MLP neurons with the fraction firing. Display only: it paints the GridView it is given
 // (grid-model.ts computes it). Painting is batched to one requestAnimationFrame and skipped while the grid is
-// off screen or hidden, so a token costs the engine nothing but a property set.
+// off screen or hidden, so a token costs the engine nothing but a property set. Over the canvas lies one
+// focusable cell per head (an ARIA grid with a roving tabindex: arrow keys move, Enter or a click picks the
+// head for the head view, Shift+Enter or Shift+click marks it for ablation), so the picture is usable
+// without a mouse and every head has a name (L{layer}H{head}).
 
-import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
-import { customElement, property, query } from 'lit/decorators.js';
+import { css, html, LitElement, nothing, unsafeCSS, type PropertyValues } from 'lit';
+import { customElement, property, query, state } from 'lit/decorators.js';
+import { headName } from '../model/engineApi';
+import { HeadPickEvent } from './events';
 import {
   describeGrid,
   gridDrawing,
   gridLayout,
   gridStyle,
-  nodeAt,
+  moveNode,
   paintNeuronStrip,
   stripShape,
   type GridLayout,
@@ -114,9 +119,31 @@ export class ActivationGrid extends LitElement {
           grid-template-areas: 'arrow heads' '. neurons' '. caption';
         }
       }
-      .heads {
+      .heads-box {
         grid-area: heads;
-        cursor: crosshair;
+        position: relative;
+        max-width: 100%;
+      }
+      .nodes,
+      .nodes [role='row'] {
+        display: contents;
+      }
+      .node {
+        position: absolute;
+        transform: translate(-50%, -50%);
+        border-radius: 50%;
+        box-sizing: border-box;
+        cursor: pointer;
+        outline: none;
+      }
+      .node:focus-visible {
+        box-shadow: 0 0 0 2px var(--sg-bg, #fff), 0 0 0 4px #1a73e8;
+      }
+      .node[aria-selected='true'] {
+        border: 2px solid #1a73e8;
+      }
+      .node.marked {
+        border: 2px dashed ${unsafeCSS(gridStyle.ablated.stroke)};
       }
       .neurons {
         grid-area: neurons;
@@ -147,6 +174,13 @@ export class ActivationGrid extends LitElement {
   @property({ attribute: false }) ablated: readonly number[] = [];
   /** A short note after the description, e.g. which token is shown ("token 7 of 32"). */
   @property() note = '';
+  /** The head shown in the head view (outlined), or null. */
+  @property({ attribute: false }) selected: number | null = null;
+  /** Heads marked for ablation in the next run (dashed outline; the crosses are the run shown's). */
+  @property({ attribute: false }) marked: readonly number[] = [];
+
+  /** The head that holds the tab stop (roving tabindex). */
+  @state() private focusNode = 0;
 
   @query('canvas.heads') private headsCanvas!: HTMLCanvasElement;
   @query('canvas.neurons') private neuronsCanvas!: HTMLCanvasElement;
@@ -339,23 +373,64 @@ export class ActivationGrid extends LitElement {
     }
   }
 
-  /** Tooltip of the node under the pointer: which head, and its activity when known. */
-  private onPointerMove(e: PointerEvent): void {
+  /** A cell's tooltip and description: its name, whether it fires, its activity when known. */
+  private nodeState(n: number): string {
+    const firing = this.view ? ((this.view.headFiring[n >>> 5] >>> (n & 31)) & 1) === 1 : false;
+    const a = this.view?.headActivity?.[n];
+    const parts = [this.view ? (firing ? 'firing' : 'silent') : 'no probe data'];
+    if (a !== undefined) parts.push(`activity ${a.toFixed(3)}`);
+    if (this.ablated.includes(n)) parts.push('ablated in this run');
+    if (this.marked.includes(n)) parts.push('marked for ablation');
+    return parts.join(', ');
+  }
+
+  private pick(n: number, ablate: boolean): void {
+    this.focusNode = n;
+    this.dispatchEvent(new HeadPickEvent(n, ablate));
+  }
+
+  private onNodeKey(e: KeyboardEvent, n: number): void {
     const shape = this.shape;
-    const layout = this.layout;
-    if (!shape || !layout) return;
-    const box = this.headsCanvas.getBoundingClientRect();
-    // The canvas may be drawn smaller than its layout (narrow screens): map back to layout pixels.
-    const k = box.width > 0 ? layout.width / box.width : 1;
-    const n = nodeAt(shape, layout, (e.clientX - box.left) * k, (e.clientY - box.top) * k);
-    let title = '';
-    if (n !== null) {
-      const layer = Math.floor(n / shape.nHead);
-      const head = n % shape.nHead;
-      const a = this.view?.headActivity?.[n];
-      title = `layer ${layer + 1}, head ${head + 1}${a !== undefined ? `: activity ${a.toFixed(3)}` : ''}`;
+    if (!shape) return;
+    if (e.key === 'Enter' || e.key === ' ') {
+      e.preventDefault();
+      this.pick(n, e.shiftKey);
+      return;
     }
-    if (this.headsCanvas.title !== title) this.headsCanvas.title = title;
+    const next = moveNode(shape, n, e.key);
+    if (next === null) return;
+    e.preventDefault();
+    this.focusNode = next;
+    void this.updateComplete.then(() => this.renderRoot.querySelector<HTMLElement>(`.node[data-node="${next}"]`)?.focus());
+  }
+
+  private renderNodes(shape: GridShape, layout: GridLayout) {
+    const tab = this.selected ?? this.focusNode;
+    const size = `${(100 * 2 * (layout.radius + 2)) / layout.width}%`;
+    const rows = [];
+    for (let layer = 0; layer < shape.nLayer; layer++) {
+      const cells = [];
+      for (let head = 0; head < shape.nHead; head++) {
+        const n = layer * shape.nHead + head;
+        const name = headName(n, shape.nHead);
+        const stateText = this.nodeState(n);
+        cells.push(html`<div
+          class="node ${this.marked.includes(n) ? 'marked' : ''}"
+          role="gridcell"
+          data-node=${n}
+          tabindex=${n === tab ? 0 : -1}
+          aria-label=${name}
+          aria-description=${stateText}
+          aria-selected=${this.selected === n ? 'true' : 'false'}
+          title=${`${name}: ${stateText}`}
+          style=${`left:${(100 * (layout.x0 + head * layout.pitch)) / layout.width}%;top:${(100 * (layout.y0 + layer * layout.pitch)) / layout.height}%;width:${size};aspect-ratio:1`}
+          @click=${(e: MouseEvent) => this.pick(n, e.shiftKey)}
+          @keydown=${(e: KeyboardEvent) => this.onNodeKey(e, n)}
+        ></div>`);
+      }
+      rows.push(html`<div role="row" aria-label=${`layer ${layer}`}>${cells}</div>`);
+    }
+    return html`<div class="nodes" role="grid" aria-label=${`${this.label} heads`}>${rows}</div>`;
   }
 
   /** The grid as a PNG: title, the Layers arrow, heads, neuron strips and the description, on white. */
@@ -430,13 +505,10 @@ export class ActivationGrid extends LitElement {
         <div class="shaft"></div>
         <svg class="head" viewBox="0 0 12 10"><path d="M0 0 L6 10 L12 0 Z" fill="currentColor" /></svg>
       </div>
-      <canvas
-        class="heads"
-        role="img"
-        aria-label=${`${this.label} activation grid`}
-        aria-describedby="description"
-        @pointermove=${this.onPointerMove}
-      ></canvas>
+      <div class="heads-box">
+        <canvas class="heads" role="img" aria-label=${`${this.label} activation grid`} aria-describedby="description"></canvas>
+        ${this.layout ? this.renderNodes(this.shape, this.layout) : nothing}
+      </div>
       <canvas class="neurons" role="img" aria-label=${`${this.label} MLP neurons firing per layer`} aria-description=${fractions}></canvas>
       <figcaption>
         <span id="description" data-testid="grid-description">${this.description()}</span>

@@ -181,3 +181,27 @@ export class AblationChangeEvent extends Event {
     super(AblationChangeEvent.eventName, { bubbles: true, composed: true });
   }
 }
+
+/**
+ * A head picked in a grid (click or Enter): select it for the head view, or, with Shift held, toggle it in
+ * the panel's set of heads to ablate. Handled by the panel that holds the grid.
+ */
+export class HeadPickEvent extends Event {
+  static readonly eventName = 'sg-head-pick';
+  constructor(
+    /** The head, layer · nHead + head. */
+    readonly node: number,
+    /** Shift held: toggle its ablation instead of selecting it. */
+    readonly ablate: boolean,
+  ) {
+    super(HeadPickEvent.eventName, { bubbles: true, composed: false });
+  }
+}
+
+/** The head view's Close: no head is selected any more. Handled by the panel that shows it. */
+export class HeadViewCloseEvent extends Event {
+  static readonly eventName = 'sg-head-view-close';
+  constructor() {
+    super(HeadViewCloseEvent.eventName, { bubbles: true, composed: false });
+  }
+}

@@ -10,12 +10,16 @@ import {
   gridLayout,
   gridStyle,
   gridView,
+  attentionShading,
+  headAttention,
+  moveNode,
   paintNeuronStrip,
   stripShape,
   type GridFrame,
   type GridShape,
 } from './grid-model';
 import { mulberry32 } from '../shared/random';
+import { NO_POSITION } from '../shared/probes';
 
 /** A random frame and a random composition matrix (zero unless layer(src) < layer(dst), some exact zeros). */
 function randomCase(shape: GridShape, seed: number) {
@@ -185,5 +189,40 @@ describe('neuron strips', () => {
       // Cells past the last neuron stay transparent.
       for (let p = 160 * 4; p < rgba.length; p += 4) expect(rgba[p + 3]).toBe(0);
     }
+  });
+});
+
+describe('head view', () => {
+  const shape = { nLayer: 3, nHead: 4, nEmbd: 8 };
+  it('moves between heads with arrows, Home/End and PageUp/PageDown, stopping at the edges', () => {
+    expect(moveNode(shape, 0, 'ArrowRight')).toBe(1);
+    expect(moveNode(shape, 0, 'ArrowLeft')).toBe(0);
+    expect(moveNode(shape, 1, 'ArrowDown')).toBe(5);
+    expect(moveNode(shape, 9, 'ArrowDown')).toBe(9);
+    expect(moveNode(shape, 5, 'ArrowUp')).toBe(1);
+    expect(moveNode(shape, 5, 'End')).toBe(7);
+    expect(moveNode(shape, 7, 'Home')).toBe(4);
+    expect(moveNode(shape, 6, 'PageDown')).toBe(10);
+    expect(moveNode(shape, 10, 'PageUp')).toBe(2);
+    expect(moveNode(shape, 3, 'a')).toBeNull();
+  });
+
+  it('reads a head\'s used entries and shades the row\'s context (0 off the top, NaN past the row)', () => {
+    const k = 3;
+    const pos = new Uint32Array(12 * k).fill(NO_POSITION);
+    const weight = new Float32Array(12 * k);
+    // Head 6 (L1H2) at step 1 of a 3-token prompt: row 3, keys 0..3.
+    pos.set([3, 0, 2], 6 * k);
+    weight.set([0.5, 0.3, 0.15], 6 * k);
+    pos.set([1], 7 * k); // head 7: one key used
+    weight.set([1], 7 * k);
+    const view = { headFiring: new Uint32Array(1), firingCount: 0, edges: new Uint16Array(0), neuronBits: new Uint32Array(0), neuronFraction: new Float32Array(0), attnTop: { k, pos, weight } };
+    const att = headAttention(view, 6, 1, 3)!;
+    expect(att.row).toBe(3);
+    expect(att.entries).toEqual([{ pos: 3, weight: 0.5 }, { pos: 0, weight: Math.fround(0.3) }, { pos: 2, weight: Math.fround(0.15) }]);
+    expect(headAttention(view, 7, 1, 3)!.entries).toEqual([{ pos: 1, weight: 1 }]);
+    expect(Array.from(attentionShading(att, 6))).toEqual([Math.fround(0.3), 0, Math.fround(0.15), 0.5, Number.NaN, Number.NaN]);
+    expect(headAttention({ ...view, attnTop: undefined }, 6, 1, 3)).toBeNull();
+    expect(headAttention(null, 6, 1, 3)).toBeNull();
   });
 });

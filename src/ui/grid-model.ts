@@ -4,7 +4,7 @@
 // paints what these return, so the tests of this module are tests of the picture.
 
 import { drawnEdges, edgeCandidates, testBit, type EdgeCandidates } from '../probes/composition';
-import { headFiringBits, neuronWords, popcount32, type StepProbes } from '../shared/probes';
+import { headFiringBits, NO_POSITION, neuronWords, popcount32, type AttentionTop, type StepProbes } from '../shared/probes';
 
 /** The parts of a model's shape the grid depends on. */
 export interface GridShape {
@@ -13,9 +13,8 @@ export interface GridShape {
   nEmbd: number;
 }
 
-/** What one token's probes say, before any head/edge threshold is applied (a StepProbes or a replayed frame). */
 /** What the grid reads of one token's probes (the engine's StepProbes, or a replayed recording's). */
-export type GridFrame = Pick<StepProbes, 'headActivity' | 'neuronBits' | 'neuronFraction'>;
+export type GridFrame = Pick<StepProbes, 'headActivity' | 'neuronBits' | 'neuronFraction' | 'attnTop'>;
 
 /** What the grid shows at one token: firing heads, drawn edges, neurons. Ready to paint. */
 export interface GridView {
@@ -29,6 +28,8 @@ export interface GridView {
   neuronFraction: Float32Array;
   /** a[l·nHead + h] behind the firing bits (tooltips, exports); absent when only the bits are known. */
   headActivity?: Float32Array;
+  /** Each head's attention from the token's row (the head view); absent when the probes have none. */
+  attnTop?: AttentionTop;
 }
 
 /** The seed picture's palette: firing = white with a black outline, silent = light gray, edges thin gray. */
@@ -78,7 +79,63 @@ export function gridView(shape: GridShape, frame: GridFrame, candidates: EdgeCan
     neuronBits: frame.neuronBits,
     neuronFraction: frame.neuronFraction,
     headActivity: frame.headActivity,
+    ...(frame.attnTop ? { attnTop: frame.attnTop } : {}),
   };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Head view
+
+/** One head's attention from the row that produced a token: its top positions, strongest first. */
+export interface HeadAttention {
+  node: number;
+  /** The query row's context position (step i of a P-token prompt: P + i − 1). */
+  row: number;
+  /** Used entries only, weight-descending. */
+  entries: Array<{ pos: number; weight: number }>;
+}
+
+/** Head `node`'s attention at step `step` after a `promptTokens`-token prompt; null when the view has no rows. */
+export function headAttention(view: GridView | null, node: number, step: number, promptTokens: number): HeadAttention | null {
+  const top = view?.attnTop;
+  if (!top) return null;
+  const entries: HeadAttention['entries'] = [];
+  for (let j = 0; j < top.k; j++) {
+    const pos = top.pos[node * top.k + j];
+    if (pos === NO_POSITION) break;
+    entries.push({ pos, weight: top.weight[node * top.k + j] });
+  }
+  return { node, row: promptTokens + step - 1, entries };
+}
+
+/**
+ * The shading of the context chips: weight per position 0..row (positions outside the top k get 0, and
+ * positions past the row are not in the context: NaN).
+ */
+export function attentionShading(att: HeadAttention, positions: number): Float32Array {
+  const out = new Float32Array(positions).fill(Number.NaN);
+  for (let p = 0; p <= att.row && p < positions; p++) out[p] = 0;
+  for (const e of att.entries) if (e.pos < positions) out[e.pos] = e.weight;
+  return out;
+}
+
+/** The node a grid key moves to from `node` (arrows, Home/End along the layer, PageUp/PageDown to the first/last layer), or null for other keys. */
+export function moveNode(shape: Pick<GridShape, 'nLayer' | 'nHead'>, node: number, key: string): number | null {
+  const { nLayer, nHead } = shape;
+  const layer = Math.floor(node / nHead);
+  const head = node % nHead;
+  const at = (l: number, h: number) => Math.min(nLayer - 1, Math.max(0, l)) * nHead + Math.min(nHead - 1, Math.max(0, h));
+  switch (key) {
+    case 'ArrowRight': return at(layer, head + 1);
+    case 'ArrowLeft': return at(layer, head - 1);
+    case 'ArrowDown': return at(layer + 1, head);
+    case 'ArrowUp': return at(layer - 1, head);
+    case 'Home': return at(layer, 0);
+    case 'End': return at(layer, nHead - 1);
+    case 'PageUp': return at(0, head);
+    case 'PageDown': return at(nLayer - 1, head);
+    default: return null;
+  }
 }
 
 /** The accessible description of a grid: "k of N heads firing". */

@@ -6,12 +6,15 @@
 import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import type { LoadProgress, ModelInfo, StopReason } from '../app/engineClient';
-import { GridPngRequestEvent, ReplayCloseEvent, type ScrubEvent } from './events';
+import { AblationChangeEvent, GridPngRequestEvent, ReplayCloseEvent, type HeadPickEvent, type ScrubEvent } from './events';
+import { attentionShading, headAttention } from './grid-model';
+import { headName } from '../model/engineApi';
 import type { ActivationGrid } from './activation-grid';
 import type { EdgeState, PanelData, PerplexityState } from './model-slot';
 import { emptyMetrics, formatPerplexity, type AblationReport, type ReplayInfo, type RunState } from './view-model';
 import './ablation-panel';
 import './activation-grid';
+import './head-view';
 import './latency-meter';
 import './model-output';
 import './token-strip';
@@ -31,7 +34,7 @@ const stopReasonText: Record<StopReason, string> = {
   'non-finite-logits': 'Stopped: the model produced non-finite logits (NaN or Infinity); its weights or arithmetic are broken.',
 };
 
-const emptyData: PanelData = { promptText: '', tokens: [], metrics: emptyMetrics, views: [] };
+const emptyData: PanelData = { promptText: '', tokens: [], promptTokens: [], metrics: emptyMetrics, views: [] };
 
 @customElement('sg-model-panel')
 export class ModelPanel extends LitElement {
@@ -191,10 +194,14 @@ export class ModelPanel extends LitElement {
   /** The token under the pointer or focus, and the one pinned by a click. */
   @state() private hovered: number | null = null;
   @state() private pinned: number | null = null;
+  /** The head shown in the head view (layer · nHead + head), or null. */
+  @state() private selectedHead: number | null = null;
 
   @query('sg-activation-grid') private grid!: ActivationGrid | null;
 
   protected override willUpdate(changed: PropertyValues<this>): void {
+    // Another model: its heads are other heads.
+    if (changed.has('info') && changed.get('info')?.config !== this.info?.config) this.selectedHead = null;
     // A new generation or another recording: scrubbing starts over at live.
     if (changed.has('data') && (changed.get('data')?.promptText !== this.data.promptText || this.data.tokens.length < (changed.get('data')?.tokens.length ?? 0))) {
       this.hovered = null;
@@ -213,6 +220,20 @@ export class ModelPanel extends LitElement {
     } else {
       this.hovered = e.index;
     }
+  }
+
+  /** A head picked in the grid: shown in the head view, or (Shift) toggled in the heads to ablate. */
+  private onHeadPick(e: HeadPickEvent): void {
+    if (!e.ablate) {
+      this.selectedHead = e.node;
+      return;
+    }
+    // Ablation applies to the next live run; not while one runs, nor to a replay.
+    if (this.replay || this.runState === 'running' || this.runState === 'queued') return;
+    const set = new Set(this.ablated);
+    if (set.has(e.node)) set.delete(e.node);
+    else set.add(e.node);
+    this.dispatchEvent(new AblationChangeEvent([...set].sort((a, b) => a - b)));
   }
 
   /** The token whose grid is shown: pointer/focus first, then a pinned one, else the newest (live). */
@@ -317,7 +338,13 @@ export class ModelPanel extends LitElement {
     const shape = { nLayer: info.config.nLayer, nHead: info.config.nHead, nEmbd: info.config.nEmbd };
     const shown = this.shownIndex();
     const views = data.views;
-    const view = views.length ? views[shown ?? views.length - 1]! : null;
+    const index = views.length ? (shown ?? views.length - 1) : null;
+    const view = index !== null ? views[index]! : null;
+    // The head view: the selected head's attention from the row that produced the shown token.
+    const head = this.selectedHead;
+    const context = head !== null ? [...data.promptTokens, ...data.tokens] : [];
+    const attention = head !== null && index !== null ? headAttention(view, head, index, data.promptTokens.length) : null;
+    const shading = attention ? attentionShading(attention, context.length) : null;
     return html`${this.replay
         ? html`<div class="replay" role="status">
             <span
@@ -336,11 +363,31 @@ export class ModelPanel extends LitElement {
             .view=${view}
             .ablated=${this.replay ? [] : this.ablatedInRun}
             note=${this.gridNote(shown)}
+            .selected=${head}
+            .marked=${this.replay ? [] : this.ablated}
             ?hidden=${!this.gridLive}
+            @sg-head-pick=${this.onHeadPick}
           ></sg-activation-grid>
+          ${head !== null && this.gridLive
+            ? html`<sg-head-view
+                heading=${this.heading}
+                name=${headName(head, info.config.nHead)}
+                .token=${(index ?? 0) + 1}
+                .attention=${attention}
+                missing=${index === null
+                  ? 'Generate, or open a recording, to see what it attends to.'
+                  : this.replay
+                    ? 'This recording has no attention rows (recorded before version 2).'
+                    : 'These probes carry no attention rows.'}
+                .context=${context}
+                ?id-mode=${!info.hasTokenizer}
+                @sg-head-view-close=${() => (this.selectedHead = null)}
+              ></sg-head-view>`
+            : nothing}
           ${this.gridLive
             ? html`<div class="grid-tools">
                 <button type="button" @click=${() => void this.savePng()}>Save PNG</button>
+                <span class="muted">Click a head (or focus it, arrows, Enter) for its attention${this.replay ? '' : '; Shift+click marks it for ablation'}.</span>
               </div>`
             : html`<p class="note muted">Grid hidden (<em>Live grid</em> is off).</p>`}
           ${this.renderProbeNote()}
@@ -367,6 +414,9 @@ export class ModelPanel extends LitElement {
         ?id-mode=${!info.hasTokenizer}
         .shown=${shown}
         .pinned=${this.pinned}
+        .context=${data.promptTokens}
+        .shading=${shading}
+        .row=${attention?.row ?? null}
         @sg-scrub=${this.onScrub}
       ></sg-token-strip>
       <sg-model-output

@@ -56,6 +56,8 @@ export interface RunOutcome {
 export interface PanelData {
   promptText: string;
   tokens: OutputToken[];
+  /** The prompt's tokens (context positions 0..P−1: the head view shades them too). */
+  promptTokens: OutputToken[];
   metrics: GenerationMetrics;
   /** Grid view of each token, in order; empty when there are no probes. */
   views: GridView[];
@@ -68,7 +70,7 @@ export class ModelSlot implements ReactiveController {
   /** The phase of the load in progress, for the panel's progress line. */
   progress: LoadProgress | null = null;
   /** The live generation as displayed. */
-  live: PanelData = { promptText: '', tokens: [], metrics: emptyMetrics, views: [] };
+  live: PanelData = { promptText: '', tokens: [], promptTokens: [], metrics: emptyMetrics, views: [] };
   runState: RunState = 'idle';
   stopReason: StopReason | null = null;
   /** Why the last run failed (an engine or GPU error), shown in the panel. */
@@ -322,7 +324,7 @@ export class ModelSlot implements ReactiveController {
   queue(promptText: string, promptTokens: number, probes: boolean): void {
     this.epoch++;
     this.frames = [];
-    this.live = { promptText, tokens: [], metrics: { ...emptyMetrics, promptTokens }, views: [] };
+    this.live = { promptText, tokens: [], promptTokens: [], metrics: { ...emptyMetrics, promptTokens }, views: [] };
     this.runState = 'queued';
     this.stopReason = null;
     this.runError = null;
@@ -358,6 +360,7 @@ export class ModelSlot implements ReactiveController {
       return outcome;
     }
     this.runState = 'running';
+    this.live = { ...this.live, promptTokens: promptIds.map((id) => ({ id, text: model.tokenText(id) })) };
     this.ablation = null;
     this.ablatedInRun = this.ablated;
     this.host.requestUpdate();
@@ -469,6 +472,8 @@ export class ModelSlot implements ReactiveController {
       data: {
         promptText: rec.prompt,
         tokens: rec.steps.map((s) => ({ id: s.id, text: s.text })),
+        // A recording keeps the prompt's ids, not its token texts: this panel's tokenizer spells them.
+        promptTokens: rec.promptIds.map((id) => ({ id, text: this.model?.tokenText(id) ?? '' })),
         metrics: {
           tokenCount: rec.steps.length,
           promptTokens: rec.promptIds.length,
@@ -486,6 +491,7 @@ export class ModelSlot implements ReactiveController {
           neuronBits: s.neuronBits,
           neuronFraction: neuronFractions(s.neuronBits, shape),
           headActivity: s.headActivity,
+          ...(s.attnTop ? { attnTop: s.attnTop } : {}),
         })),
       },
     };
