@@ -27,6 +27,7 @@ import type {
   GridPngRequestEvent,
   AblationChangeEvent,
   RecordingActionEvent,
+  RecordingCompareEvent,
   RecordingImportEvent,
   RecordingRenameEvent,
   RecordToggleEvent,
@@ -44,6 +45,8 @@ import './model-panel';
 import './no-webgpu';
 import './prompt-form';
 import './recording-list';
+import './recording-compare';
+import { compareRecordings, type RecordingComparison } from '../probes/compare';
 import './speedup-meter';
 
 const panelStatusOf: Record<TaskStatus, PanelStatus> = {
@@ -186,6 +189,8 @@ export class DemoApp extends LitElement {
   @state() private recordings: RecordingSummary[] = [];
   @state() private listMessage: ListMessage | null = null;
   @state() private openRecording: number | null = null;
+  /** The two recordings being compared, and what the comparison found. */
+  @state() private comparison: { result: RecordingComparison; nameA: string; nameB: string } | null = null;
 
   /** Generate requests made while Record was on. */
   private readonly recordRequests = new WeakSet<GenerateRequest>();
@@ -394,6 +399,25 @@ export class DemoApp extends LitElement {
     }
   }
 
+  /** Compare: both recordings read from the store, compared head for head; a refusal goes to the list's message. */
+  private async onCompare(e: RecordingCompareEvent): Promise<void> {
+    if (e.ids === null) {
+      this.comparison = null;
+      return;
+    }
+    const store = this.store();
+    if (!store) return;
+    try {
+      const [a, b] = await Promise.all(e.ids.map((id) => store.get(id)));
+      if (!a || !b) throw new Error('One of the two recordings is no longer stored.');
+      this.comparison = { result: compareRecordings(a, b), nameA: a.name, nameB: b.name };
+      this.listMessage = null;
+    } catch (err) {
+      this.comparison = null;
+      this.listMessage = { kind: 'error', text: `Cannot compare: ${messageOf(err)}` };
+    }
+  }
+
   /**
    * Replays a recording in the panel whose model made it (same model.safetensors hash), else in one of the
    * same shape (saying so); a recording neither panel can show is refused with a message.
@@ -560,7 +584,17 @@ export class DemoApp extends LitElement {
         @sg-recording-action=${(e: RecordingActionEvent) => void this.onRecordingAction(e)}
         @sg-recording-rename=${(e: RecordingRenameEvent) => void this.onRename(e)}
         @sg-recording-import=${(e: RecordingImportEvent) => void this.onImport(e)}
+        @sg-recording-compare=${(e: RecordingCompareEvent) => void this.onCompare(e)}
       ></sg-recording-list>
+      ${this.comparison
+        ? html`<sg-recording-compare
+            .comparison=${this.comparison.result}
+            .nameA=${this.comparison.nameA}
+            .nameB=${this.comparison.nameB}
+            @sg-recording-compare=${(e: RecordingCompareEvent) => void this.onCompare(e)}
+            @sg-grid-png=${this.onGridPng}
+          ></sg-recording-compare>`
+        : nothing}
     `;
   }
 

@@ -205,3 +205,11 @@ export class HeadViewCloseEvent extends Event {
     super(HeadViewCloseEvent.eventName, { bubbles: true, composed: false });
   }
 }
+
+/** Compare two saved recordings (ids), or close the comparison (null). */
+export class RecordingCompareEvent extends Event {
+  static readonly eventName = 'sg-recording-compare';
+  constructor(readonly ids: readonly [number, number] | null) {
+    super(RecordingCompareEvent.eventName, { bubbles: true, composed: true });
+  }
+}

@@ -1,12 +1,12 @@
 // <sg-recording-list>: the saved recordings (IndexedDB): name, date, model and token count, with Open
-// (replay in the grids), Rename, Delete and Export (download) on each, and Import (file picker) for the
-// list. Display only: every action is an event; the shell does the storing and reports back via `message`.
+// (replay in the grids), Rename, Delete and Export (download) on each, Import (file picker) for the list,
+// and Compare: two recordings picked as A and B for the difference view. Display only: every action is an event; the shell does the storing and reports back via `message`.
 
 import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
 import type { RecordingSummary } from '../probes/store';
-import { RecordingActionEvent, RecordingImportEvent, RecordingRenameEvent } from './events';
+import { RecordingActionEvent, RecordingCompareEvent, RecordingImportEvent, RecordingRenameEvent } from './events';
 import { theme } from './theme';
 
 /** A status line under the list: what just happened, or what went wrong. */
@@ -80,6 +80,17 @@ export class RecordingList extends LitElement {
         margin: 0.5rem 0 0;
         font-size: 0.9em;
       }
+      form.compare {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 0.4rem 0.8rem;
+        align-items: center;
+        margin-top: 0.6rem;
+        font-size: 0.9em;
+      }
+      form.compare select {
+        max-width: 22em;
+      }
     `,
   ];
 
@@ -151,6 +162,30 @@ export class RecordingList extends LitElement {
     </tr>`;
   }
 
+  private onCompare(e: Event): void {
+    e.preventDefault();
+    const form = e.target as HTMLFormElement;
+    const a = Number((form.elements.namedItem('a') as HTMLSelectElement).value);
+    const b = Number((form.elements.namedItem('b') as HTMLSelectElement).value);
+    this.dispatchEvent(new RecordingCompareEvent([a, b]));
+  }
+
+  /** A and B default to the two newest recordings (typically one Generate's two models). */
+  private renderCompare() {
+    const rs = this.recordings;
+    if (rs.length < 2) return nothing;
+    const select = (name: string, label: string, chosen: number) => html`<label
+      >${label}
+      <select name=${name}>
+        ${rs.map((r) => html`<option value=${r.id} ?selected=${r.id === chosen}>${r.name}</option>`)}
+      </select></label
+    >`;
+    return html`<form class="compare" @submit=${this.onCompare}>
+      ${select('a', 'Recording A', rs[0]!.id)} ${select('b', 'Recording B', rs[1]!.id)}
+      <button type="submit">Compare</button>
+    </form>`;
+  }
+
   override render() {
     return html`<section aria-labelledby="h">
       <div class="head">
@@ -177,6 +212,7 @@ export class RecordingList extends LitElement {
                 ${repeat(this.recordings, (r) => r.id, (r) => this.renderRow(r))}
               </tbody>
             </table>`}
+      ${this.unavailable === null ? this.renderCompare() : nothing}
       ${this.message
         ? html`<p class="message ${this.message.kind === 'error' ? 'error' : 'muted'}" role=${this.message.kind === 'error' ? 'alert' : 'status'}>${this.message.text}</p>`
         : nothing}
