@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # After both runs finished: plot the curves, export weights/dense and weights/sparse (config, f16
 # safetensors, tokenizer, golden.json, model card) and check the exported folders, including the
-# validation loss recomputed by check_export.py's NumPy forward (a few minutes per model).
+# validation loss recomputed by check_export.py's NumPy forward (a few minutes per model), and refresh the
+# tokenizer parity sample (tokenizer_sample.json) for the exported tokenizer.
 # Usage: bash tools/train/finish.sh   (from any directory)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -18,3 +19,5 @@ done
 # with MAX_BPB / MAX_SPARSE_RATIO).
 "$py" "$here/check_export.py" "$repo/weights/dense" "$repo/weights/sparse" --data "$runs/data" \
   --max-bpb "${MAX_BPB:-1.2}" --max-sparse-ratio "${MAX_SPARSE_RATIO:-1.10}"
+# The TypeScript parity test (src/model/trainedTokenizer.test.ts) pins the exported tokenizer's sha256.
+"$py" "$here/make_tokenizer_sample.py"
