@@ -31,7 +31,8 @@ fn before(v1: f32, i1: u32, v2: f32, i2: u32) -> bool {
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) lid: u32) {
   let sampling = p.mode == 1u;
-  let rounds = min(MAX_K, max(select(1u, p.topK, sampling), max(p.nTop, 1u)));
+  // Never more rounds than logits: a round past the last would pick no id (0xffffffff).
+  let rounds = min(p.V, min(MAX_K, max(select(1u, p.topK, sampling), max(p.nTop, 1u))));
   var prevV = 0.0;
   var prevI = 0u;
   for (var r = 0u; r < rounds; r++) {
