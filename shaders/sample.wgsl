@@ -1,7 +1,7 @@
 // Picks the next token on the GPU from logits (V): greedy argmax, or temperature + top-k sampling
-// with a uniform random number supplied per step. Finds the best `rounds` (id, logit) pairs by
-// repeated workgroup argmax under the total order (logit desc, id asc), which needs no scratch
-// memory proportional to V. Writes result = [id, nTop, (id, logit bits) x nTop] and the id into
+// with a uniform random number supplied per step. Finds the best `rounds` (id, logit) pairs under the
+// total order (logit desc, id asc) in one read of the logits: a sorted list per thread, then a merge of
+// the lists; no scratch memory proportional to V. Writes result = [id, nTop, (id, logit bits) x nTop] and the id into
 // tokens[writePos] so the next step's embedding reads it without a CPU round trip.
 
 struct Params { V: u32, mode: u32, topK: u32, nTop: u32, temperature: f32, _pad0: u32, _pad1: u32, _pad2: u32 }
@@ -20,6 +20,8 @@ var<workgroup> bestV: array<f32, WG>;
 var<workgroup> bestI: array<u32, WG>;
 var<workgroup> topV: array<f32, MAX_K>;
 var<workgroup> topI: array<u32, MAX_K>;
+// The thread whose candidate won the last merge round.
+var<workgroup> winner: u32;
 // Set when any logit is NaN or ±Inf. Tested on the bits (exponent all ones): WGSL lets a compiler assume
 // floats are finite, so a comparison could be folded away.
 var<workgroup> nonFinite: atomic<u32>;
@@ -33,32 +35,76 @@ fn main(@builtin(local_invocation_index) lid: u32) {
   let sampling = p.mode == 1u;
   // Never more rounds than logits: a round past the last would pick no id (0xffffffff).
   let rounds = min(p.V, min(MAX_K, max(select(1u, p.topK, sampling), max(p.nTop, 1u))));
-  var prevV = 0.0;
-  var prevI = 0u;
-  for (var r = 0u; r < rounds; r++) {
+  if (rounds == 1u) {
+    // Greedy without top logits: one best per thread, then one merge (no lists to initialise).
     var v = -3.4e38;
     var i = 0xffffffffu;
     for (var k = lid; k < p.V; k += WG) {
       let x = logits[k];
-      if (r == 0u && (bitcast<u32>(x) & 0x7f800000u) == 0x7f800000u) { atomicOr(&nonFinite, 1u); }
-      if ((r == 0u || before(prevV, prevI, x, k)) && before(x, k, v, i)) { v = x; i = k; }
+      if ((bitcast<u32>(x) & 0x7f800000u) == 0x7f800000u) { atomicOr(&nonFinite, 1u); }
+      if (before(x, k, v, i)) { v = x; i = k; }
     }
     bestV[lid] = v;
     bestI[lid] = i;
     workgroupBarrier();
-    // Thread 0 merges the WG candidates (two barriers a round rather than a log2(WG) tree).
     if (lid == 0u) {
       var bv = bestV[0];
       var bi = bestI[0];
-      for (var j = 1u; j < WG; j++) {
-        if (before(bestV[j], bestI[j], bv, bi)) { bv = bestV[j]; bi = bestI[j]; }
+      for (var t = 1u; t < WG; t++) {
+        if (before(bestV[t], bestI[t], bv, bi)) { bv = bestV[t]; bi = bestI[t]; }
       }
-      topV[r] = bv;
-      topI[r] = bi;
+      topV[0] = bv;
+      topI[0] = bi;
     }
     workgroupBarrier();
-    prevV = topV[r];
-    prevI = topI[r];
+  } else {
+    // Pass 1, one read of the logits: each thread keeps its own best `rounds` (id, logit) pairs, sorted
+    // under the total order, in private memory. Most logits lose to the list's last entry at once, so inserting
+    // is rare after the first few.
+    var lv: array<f32, MAX_K>;
+    var li: array<u32, MAX_K>;
+    var n = 0u;
+    for (var k = lid; k < p.V; k += WG) {
+      let x = logits[k];
+      if ((bitcast<u32>(x) & 0x7f800000u) == 0x7f800000u) { atomicOr(&nonFinite, 1u); }
+      if (n == rounds && !before(x, k, lv[n - 1u], li[n - 1u])) { continue; }
+      // The slot to fill: the end of the list, or (full) the last entry, which drops out.
+      var j = min(n, rounds - 1u);
+      while (j > 0u && before(x, k, lv[j - 1u], li[j - 1u])) {
+        lv[j] = lv[j - 1u];
+        li[j] = li[j - 1u];
+        j--;
+      }
+      lv[j] = x;
+      li[j] = k;
+      n = min(n + 1u, rounds);
+    }
+    // Pass 2: merge the WG sorted lists, one winner a round: every thread offers its list's head, thread 0
+    // picks the best (two barriers a round rather than a log2(WG) tree), and the winner's head moves on.
+    var head = 0u;
+    for (var r = 0u; r < rounds; r++) {
+      if (head < n) {
+        bestV[lid] = lv[head];
+        bestI[lid] = li[head];
+      } else {
+        bestV[lid] = -3.4e38;
+        bestI[lid] = 0xffffffffu;
+      }
+      workgroupBarrier();
+      if (lid == 0u) {
+        var bv = bestV[0];
+        var bi = bestI[0];
+        var bt = 0u;
+        for (var t = 1u; t < WG; t++) {
+          if (before(bestV[t], bestI[t], bv, bi)) { bv = bestV[t]; bi = bestI[t]; bt = t; }
+        }
+        topV[r] = bv;
+        topI[r] = bi;
+        winner = bt;
+      }
+      workgroupBarrier();
+      if (lid == winner) { head++; }
+    }
   }
   let broken = atomicLoad(&nonFinite) != 0u;
   if (lid == 0u) {

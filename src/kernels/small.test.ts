@@ -96,4 +96,27 @@ describe('small kernels match their CPU references', async () => {
       }
     });
   }
+
+  // The sampler's worst orders for its per-thread lists: ascending logits (every logit enters every list)
+  // and all logits equal (the order is the ids alone).
+  for (const [name, make] of [
+    ['ascending', (V: number) => Float32Array.from({ length: V }, (_, i) => i / V)],
+    ['all equal', (V: number) => new Float32Array(V).fill(0.25)],
+  ] as const) {
+    it(`sample, ${name} logits: the top 64 and the sampled id match the reference`, async () => {
+      const V = 5000;
+      const logits = make(V);
+      const s = { greedy: false, topK: 64, temperature: 0.7, nTop: 64 };
+      const res = await gpuCheck(ctx.gpu, 'sample', async () => {
+        const lb = ctx.pool.upload('logits', logits);
+        const result = ctx.pool.storage('result', SAMPLE_RESULT_WORDS * 4);
+        const tokens = ctx.pool.storage('tokens', 16 * 4);
+        const params = ctx.pool.uniform('params', samplerParams(V, s));
+        await runOnce(ctx, [createSample(ctx, { label: 'sample', vocab: V, logits: lb, result, tokens, params })], { pos0: 0, T: 1, rand: 0.6, writePos: 3 });
+        return new Uint32Array(await readBuffer(ctx.device, result));
+      });
+      expect(res[0]).toBe(sampleRef(logits, s, 0.6));
+      expect(Array.from({ length: 64 }, (_, j) => res[2 + 2 * j])).toEqual(topIds(logits, 64));
+    });
+  }
 });
