@@ -31,7 +31,8 @@ Several --model flags bench the models one after the other in one run and end wi
 Runs R (default 3) greedy generations of N tokens (default 32) after a P-token prompt (default 32), after one warm-up,
 and reports medians: prefill tokens/s, decode tokens/s, ms per token, dispatches per token, weight bytes read per token,
 and buffers created per decode step, and the decode floor (pct_of_floor) from the adapter's measured bandwidth and FMA rate. decode_ms_blocks / decode_ms_lm_head split a decode step's GPU time (timestamp
-queries, one pass per op) between the transformer blocks and the LM head (final LayerNorm, head, sampler).
+queries, one pass per op) between the transformer blocks and the LM head (final LayerNorm, head, sampler);
+decode_ops lists the same per kind of op ({op, count, ms}: "h.#.attn" is the 8 layers' attention together).
 Per decode token: wall ms (the interval between two results), GPU ms (timestamp queries around the step's
 pass) and the gap between them (submit, map and readback latency not hidden), as a share of the wall time.
 --in-flight times decode with each of these numbers of steps in flight (1 = unpipelined; default: the
@@ -169,11 +170,25 @@ async function benchModel(dir: string, o: { promptTokens: number; tokens: number
   const nHeadOps = 2 + engine.lmHeadChunks; // ln_f, head chunks, sample
   const blocksMs: number[] = [];
   const headMs: number[] = [];
+  // Per op kind (layer numbers folded: "h.#.mlp.c_fc [bsr row]"), its dispatches and ms summed over the step.
+  const byOp = new Map<string, { count: number; ms: number[] }>();
   for (let k = 0; k < 5; k++) {
     const ops = await engine.profileDecodeStep(promptTokens + k);
     blocksMs.push(ops.slice(0, ops.length - nHeadOps).reduce((a, b) => a + b.ms, 0));
     headMs.push(ops.slice(ops.length - nHeadOps).reduce((a, b) => a + b.ms, 0));
+    const step = new Map<string, { count: number; ms: number }>();
+    for (const op of ops) {
+      const key = op.label.replace(/\d+/g, '#');
+      const e = step.get(key) ?? { count: 0, ms: 0 };
+      step.set(key, { count: e.count + 1, ms: e.ms + op.ms });
+    }
+    for (const [key, e] of step) {
+      const acc = byOp.get(key) ?? { count: e.count, ms: [] };
+      acc.ms.push(e.ms);
+      byOp.set(key, acc);
+    }
   }
+  const decodeOps = [...byOp].map(([op, e]) => ({ op, count: e.count, ms: median(e.ms) }));
   // The decode floor on this adapter (src/bench/floor.ts): measured bandwidth and arithmetic rate
   // against what a decode step reads and computes, at the mean position of the timed decode steps.
   const roof = await measureRoofline(device);
@@ -201,6 +216,7 @@ async function benchModel(dir: string, o: { promptTokens: number; tokens: number
     short_prompt_tokens: shortPrompt.length,
     decode_ms_blocks: median(blocksMs),
     decode_ms_lm_head: median(headMs),
+    decode_ops: decodeOps,
     timing_source: gpu.hasTimestamps ? 'timestamp-query' : 'cpu-wallclock',
     block_bytes_per_token: engine.blockBytesPerToken,
     matrices_bsr: engine.matrices.filter((m) => m.kind === 'bsr').length,
@@ -239,6 +255,8 @@ async function benchModel(dir: string, o: { promptTokens: number; tokens: number
     ];
     const w = Math.max(...rows.map((r) => r[0].length));
     for (const [k, val] of rows) process.stdout.write(`${k.padEnd(w)}  ${val}\n`);
+    process.stdout.write(`decode op | dispatches | ms (one pass per op, median of 5 steps)\n`);
+    for (const op of decodeOps) process.stdout.write(`${op.op} | ${op.count} | ${op.ms.toFixed(3)}\n`);
   }
   engine.destroy();
   return result;

@@ -94,6 +94,12 @@ describe('cli generate / bench', () => {
     }
     expect(out.first_token_ms_short).toBeGreaterThan(0);
     expect(out.short_prompt_tokens).toBe(4); // the prompt is shorter than the 8-token short prompt
+    // The per-op profile: every decode dispatch counted once, layers folded, and the split's ms add up.
+    const ops = out.decode_ops as Array<{ op: string; count: number; ms: number }>;
+    expect(ops.reduce((a, o) => a + o.count, 0)).toBe(out.dispatches_per_token);
+    expect(ops.map((o) => o.op)).toContain('sample');
+    expect(ops.find((o) => o.op.startsWith('h.#.attn.c_attn'))!.count).toBe(out.config.n_layer);
+    expect(ops.every((o) => o.ms >= 0)).toBe(true);
     const bad = await cli(['bench', '--model', model, '--in-flight', '0']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--in-flight: '0' is not a number of steps 1\.\.8/);
