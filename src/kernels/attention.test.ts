@@ -19,6 +19,8 @@ describe('attention matches the CPU reference', async () => {
     [1, 8, 16, [5, 1, 1]],
     [3, 20, 70, [66, 1, 2, 1]],
     [4, 64, 130, [1, 1, 1]],
+    // headDim 4 times the 32 threads, and a prefill chunk of 250 rows over 250 keys.
+    [2, 128, 300, [250, 1]],
   ] as Array<[number, number, number, number[]]>) {
     it(`nHead=${nHead} headDim=${headDim} nCtx=${nCtx} chunks=${chunks}`, async () => {
       const D = nHead * headDim;
