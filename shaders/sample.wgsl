@@ -30,6 +30,26 @@ fn before(v1: f32, i1: u32, v2: f32, i2: u32) -> bool {
   return v1 > v2 || (v1 == v2 && i1 < i2);
 }
 
+// One merge round: every thread offers a candidate, thread 0 keeps the best as topV/topI[r] and names the
+// thread that offered it in `winner` (two barriers, rather than a log2(WG) tree). Uniform control flow only.
+fn mergeRound(r: u32, lid: u32, v: f32, i: u32) {
+  bestV[lid] = v;
+  bestI[lid] = i;
+  workgroupBarrier();
+  if (lid == 0u) {
+    var bv = bestV[0];
+    var bi = bestI[0];
+    var bt = 0u;
+    for (var t = 1u; t < WG; t++) {
+      if (before(bestV[t], bestI[t], bv, bi)) { bv = bestV[t]; bi = bestI[t]; bt = t; }
+    }
+    topV[r] = bv;
+    topI[r] = bi;
+    winner = bt;
+  }
+  workgroupBarrier();
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) lid: u32) {
   let sampling = p.mode == 1u;
@@ -44,19 +64,7 @@ fn main(@builtin(local_invocation_index) lid: u32) {
       if ((bitcast<u32>(x) & 0x7f800000u) == 0x7f800000u) { atomicOr(&nonFinite, 1u); }
       if (before(x, k, v, i)) { v = x; i = k; }
     }
-    bestV[lid] = v;
-    bestI[lid] = i;
-    workgroupBarrier();
-    if (lid == 0u) {
-      var bv = bestV[0];
-      var bi = bestI[0];
-      for (var t = 1u; t < WG; t++) {
-        if (before(bestV[t], bestI[t], bv, bi)) { bv = bestV[t]; bi = bestI[t]; }
-      }
-      topV[0] = bv;
-      topI[0] = bi;
-    }
-    workgroupBarrier();
+    mergeRound(0u, lid, v, i);
   } else {
     // Pass 1, one read of the logits: each thread keeps its own best `rounds` (id, logit) pairs, sorted
     // under the total order, in private memory. Most logits lose to the list's last entry at once, so inserting
@@ -83,26 +91,14 @@ fn main(@builtin(local_invocation_index) lid: u32) {
     // picks the best (two barriers a round rather than a log2(WG) tree), and the winner's head moves on.
     var head = 0u;
     for (var r = 0u; r < rounds; r++) {
+      // The candidate is chosen per thread; the round (with its barriers) runs in every thread alike.
+      var v = -3.4e38;
+      var i = 0xffffffffu;
       if (head < n) {
-        bestV[lid] = lv[head];
-        bestI[lid] = li[head];
-      } else {
-        bestV[lid] = -3.4e38;
-        bestI[lid] = 0xffffffffu;
+        v = lv[head];
+        i = li[head];
       }
-      workgroupBarrier();
-      if (lid == 0u) {
-        var bv = bestV[0];
-        var bi = bestI[0];
-        var bt = 0u;
-        for (var t = 1u; t < WG; t++) {
-          if (before(bestV[t], bestI[t], bv, bi)) { bv = bestV[t]; bi = bestI[t]; bt = t; }
-        }
-        topV[r] = bv;
-        topI[r] = bi;
-        winner = bt;
-      }
-      workgroupBarrier();
+      mergeRound(r, lid, v, i);
       if (lid == winner) { head++; }
     }
   }
