@@ -50,3 +50,11 @@ fn rowDot(row: u32, lane: u32, lanes: u32) -> f32 {
 
 // #include gemv_store
 // #include gemv_entry
+
+// A thread per row, no barrier (CPU-emulated adapters, where a barrier costs more than a serial row).
+@compute @workgroup_size(WG)
+fn main_row(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+            @builtin(local_invocation_index) lid: u32) {
+  let row = (wid.y * nwg.x + wid.x) * WG + lid;
+  if (row < p.N) { store(row, rowDot(row, 0u, 1u)); }
+}

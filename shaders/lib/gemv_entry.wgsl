@@ -1,5 +1,5 @@
-// The decode gemv kernels' (gemv.wgsl, dense rows; bsr_gemv.wgsl, BSR blocks) two entry points around the
-// including file's row dot product: main (LANES threads per row + one barrier) and main_row (a thread per row).
+// The decode gemv kernels' (gemv.wgsl, dense rows; bsr_gemv.wgsl, BSR blocks) cooperative entry point around the
+// including file's row dot product: main, LANES threads per row and one barrier. Each file writes its own main_row.
 // Needs from the including file: p.N, the overrides WG and LANES, `var<workgroup> red: array<f32, WG>`,
 // rowDot(row, lane, lanes) -> f32; and lib gemv_store (store).
 
@@ -19,11 +19,4 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     for (var j = 0u; j < LANES; j++) { v += red[lid + j]; }
     store(row, v);
   }
-}
-
-@compute @workgroup_size(WG)
-fn main_row(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-            @builtin(local_invocation_index) lid: u32) {
-  let row = (wid.y * nwg.x + wid.x) * WG + lid;
-  if (row < p.N) { store(row, rowDot(row, 0u, 1u)); }
 }
