@@ -51,10 +51,40 @@ fn rowDot(row: u32, lane: u32, lanes: u32) -> f32 {
 // #include gemv_store
 // #include gemv_entry
 
-// A thread per row, no barrier (CPU-emulated adapters, where a barrier costs more than a serial row).
+// ROWS4 rows per thread, no barrier (CPU-emulated adapters, where a barrier costs more than a serial row):
+// each x chunk is read once for four rows. Rows past N read row N - 1 again and are not stored.
+const ROWS4 = 4u;
+
 @compute @workgroup_size(WG)
 fn main_row(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
             @builtin(local_invocation_index) lid: u32) {
-  let row = (wid.y * nwg.x + wid.x) * WG + lid;
-  if (row < p.N) { store(row, rowDot(row, 0u, 1u)); }
+  let row = ((wid.y * nwg.x + wid.x) * WG + lid) * ROWS4;
+  if (row >= p.N) { return; }
+  let last = p.N - 1u;
+  let b0 = row * p.kStride8;
+  let b1 = min(row + 1u, last) * p.kStride8;
+  let b2 = min(row + 2u, last) * p.kStride8;
+  let b3 = min(row + 3u, last) * p.kStride8;
+  let full = p.K / 8u;
+  var acc = vec4<f32>(0.0);
+  for (var c = 0u; c < full; c++) {
+    let xa = x[2u * c];
+    let xb = x[2u * c + 1u];
+    acc += vec4<f32>(dot8(w[b0 + c], xa, xb), dot8(w[b1 + c], xa, xb), dot8(w[b2 + c], xa, xb), dot8(w[b3 + c], xa, xb));
+  }
+  let rem = p.K - full * 8u;
+  if (rem > 0u) {
+    // Tail of rows whose K is not a multiple of 8: mask the x values past K (x may hold stale data there).
+    var xa = x[2u * full];
+    var xb = vec4<f32>(0.0);
+    if (rem > 4u) { xb = x[2u * full + 1u]; }
+    for (var j = rem; j < 8u; j++) {
+      if (j < 4u) { xa[j] = 0.0; } else { xb[j - 4u] = 0.0; }
+    }
+    acc += vec4<f32>(dot8(w[b0 + full], xa, xb), dot8(w[b1 + full], xa, xb), dot8(w[b2 + full], xa, xb), dot8(w[b3 + full], xa, xb));
+  }
+  store(row, acc.x);
+  if (row + 1u < p.N) { store(row + 1u, acc.y); }
+  if (row + 2u < p.N) { store(row + 2u, acc.z); }
+  if (row + 3u < p.N) { store(row + 3u, acc.w); }
 }

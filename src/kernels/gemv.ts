@@ -20,10 +20,12 @@ export const gemvParams = defineUniform('Params', [
 export const GEMV_SHADER = shaderUniforms('gemv', { 0: gemvParams, 5: thresholdsUniform });
 
 export const GEMV_WG = 256;
-/** Workgroup size of the one-thread-per-row variant. */
+/** Workgroup size of the row variant. */
 export const GEMV_ROW_WG = 64;
+/** gemv.wgsl main_row's ROWS4: rows per thread of the row variant. */
+export const GEMV_ROWS_PER_THREAD = 4;
 
-/** 'coop': LANES threads per row with a workgroup reduction (GPUs); 'row': a thread per row, no barrier (CPU emulation). */
+/** 'coop': LANES threads per row with a workgroup reduction (GPUs); 'row': four rows per thread, no barrier (CPU emulation). */
 export type GemvVariant = 'coop' | 'row';
 
 /** Threads per row: enough to cover the row's vec4<u32> chunks once, between 4 and 32 (a power of two). */
@@ -64,7 +66,7 @@ export function createGemv(
     `${o.label} params`,
     gemvParams.pack({ N: o.N, K: o.K, kStride8: o.kStride / 8, yOffset: o.yOffset ?? 0, hasBias: o.bias ? 1 : 0, bitsWord: o.neurons?.word ?? 0 }),
   );
-  const wgCount = variant === 'coop' ? ceilDiv(o.N, GEMV_WG / lanes) : ceilDiv(o.N, GEMV_ROW_WG);
+  const wgCount = variant === 'coop' ? ceilDiv(o.N, GEMV_WG / lanes) : ceilDiv(o.N, GEMV_ROW_WG * GEMV_ROWS_PER_THREAD);
   return {
     label: `${o.label} [${variant}]`,
     pipeline,
