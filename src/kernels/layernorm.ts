@@ -17,17 +17,24 @@ export const layerNormParams = defineUniform('Params', [
 
 export const LAYERNORM_SHADER = shaderUniforms('layernorm', { 0: layerNormParams, 1: stepUniform });
 
-const WG = 64;
+/**
+ * 'coop': 64 threads per row (GPUs); 'narrow': 8 threads per row, for adapters that pay for every
+ * invocation at a barrier (SwiftShader, one 256-wide row: 80 -> 34 us; 768-wide: 102 -> 67 us). Chosen by
+ * measurement at load, like the gemv variant.
+ */
+export type LayerNormVariant = 'coop' | 'narrow';
+export const LAYERNORM_WG: Record<LayerNormVariant, number> = { coop: 64, narrow: 8 };
 
 export function createLayerNorm(
   ctx: KernelContext,
   o: {
     label: string; nEmbd: number; eps: number; x: GPUBuffer; g: GPUBuffer; b: GPUBuffer; y: GPUBuffer; lastRowOnly?: boolean;
+    variant?: LayerNormVariant;
     /** Instrumentation: probe buffer (u32 words), the previous probed row (nEmbd f32), and the slots to write. */
     probe?: { buffer: GPUBuffer; prev: GPUBuffer; normSlot: number; diffSlot: number; clearBits?: { word: number; words: number } };
   },
 ): Dispatch {
-  const pipeline = ctx.pipelines.get(LAYERNORM_SHADER.shader, { WG });
+  const pipeline = ctx.pipelines.get(LAYERNORM_SHADER.shader, { WG: LAYERNORM_WG[o.variant ?? 'coop'] });
   const NO_SLOT = 0xffffffff;
   const params = ctx.pool.uniform(`${o.label} params`, layerNormParams.pack({
     nEmbd: o.nEmbd,

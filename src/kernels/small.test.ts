@@ -5,7 +5,7 @@ import { testKernelContext, gpuCheck, readF32, rng, randomArray, relErr } from '
 import { runOnce } from './kernel';
 import { uploadMatrix, rowChunks } from './packed';
 import { createEmbed, embedRef } from './embed';
-import { createLayerNorm, layerNormRef } from './layernorm';
+import { createLayerNorm, layerNormRef, type LayerNormVariant } from './layernorm';
 import { createSample, samplerParams, sampleRef, topIds, SAMPLE_RESULT_WORDS } from './sample';
 import { roundToF16 } from '../shared/f16';
 import { readBuffer } from '../gpu/buffers';
@@ -34,8 +34,8 @@ describe('small kernels match their CPU references', async () => {
     expect(relErr(got, embedRef(roundToF16(wte), roundToF16(wpe), D, ids, pos0))).toBe(0);
   });
 
-  for (const [rows, n] of [[1, 1], [3, 7], [5, 300], [2, 1000]]) {
-    it(`layernorm rows=${rows} n=${n}, and the last-row-only variant`, async () => {
+  for (const [rows, n, variant] of [[1, 1, 'coop'], [3, 7, 'coop'], [5, 300, 'coop'], [2, 1000, 'coop'], [1, 5, 'narrow'], [3, 7, 'narrow'], [4, 250, 'narrow'], [2, 1000, 'narrow']] as Array<[number, number, LayerNormVariant]>) {
+    it(`layernorm ${variant} rows=${rows} n=${n}, and the last-row-only form`, async () => {
       const r = rng(rows * 100 + n);
       const x = randomArray(rows * n, r, 3).map((v, i) => v + (i % 5));
       const g = randomArray(n, r, 1);
@@ -47,8 +47,8 @@ describe('small kernels match their CPU references', async () => {
         const y = ctx.pool.storage('y', rows * n * 4);
         const yl = ctx.pool.storage('yl', n * 4);
         await runOnce(ctx, [
-          createLayerNorm(ctx, { label: 'ln', nEmbd: n, eps: 1e-5, x: xb, g: gb, b: bb, y }),
-          createLayerNorm(ctx, { label: 'lnLast', nEmbd: n, eps: 1e-5, x: xb, g: gb, b: bb, y: yl, lastRowOnly: true }),
+          createLayerNorm(ctx, { label: 'ln', nEmbd: n, eps: 1e-5, x: xb, g: gb, b: bb, y, variant }),
+          createLayerNorm(ctx, { label: 'lnLast', nEmbd: n, eps: 1e-5, x: xb, g: gb, b: bb, y: yl, lastRowOnly: true, variant }),
         ], { pos0: 0, T: rows, rand: 0, writePos: 0 });
         return { all: await readF32(ctx.device, y, rows * n), last: await readF32(ctx.device, yl, n) };
       });

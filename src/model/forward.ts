@@ -11,7 +11,7 @@ import { createEmbed } from '../kernels/embed';
 import type { Epilogue, NeuronProbe } from '../kernels/gelu';
 import { createGemv, type GemvVariant } from '../kernels/gemv';
 import type { Dispatch, KernelContext } from '../kernels/kernel';
-import { createLayerNorm } from '../kernels/layernorm';
+import { createLayerNorm, type LayerNormVariant } from '../kernels/layernorm';
 import { createMatmul, type MatmulVariant } from '../kernels/matmul';
 import type { PackedMatrix, RowChunk } from '../kernels/packed';
 import { createNeuronProbe, NO_SLOT, type ProbeLayout } from '../kernels/probe';
@@ -64,6 +64,8 @@ export interface EmbeddingsGpu {
 
 export interface KernelVariants {
   gemv: GemvVariant;
+  /** LayerNorm threads per row (every LayerNorm, decode and prefill). */
+  layernorm: LayerNormVariant;
   /** Prefill matmul variant (for prompts longer than shortPrefillRows when matmulShort is set). */
   matmul: MatmulVariant;
   /** Prefill matmul variant for prompts of at most shortPrefillRows tokens, where the measurement found one that differs. */
@@ -202,6 +204,7 @@ export class ForwardPlans {
       const args = {
         label: `h.${i}.ln_${which}`, nEmbd: config.nEmbd, eps: config.layerNormEps, x: bufs.x,
         g: which === 1 ? l.ln1G : l.ln2G, b: which === 1 ? l.ln1B : l.ln2B, y: bufs.xn,
+        variant: this.s.variants.layernorm,
       };
       if (!probes) return createLayerNorm(ctx, args);
       const probe = which === 1
@@ -262,7 +265,7 @@ export class ForwardPlans {
   private lastRowHead(probes: boolean): Dispatch[] {
     return this.op(`lm_head last ${probes}`, () => {
       const { ctx, config, emb, bufs, layout, variants } = this.s;
-      const lnArgs = { nEmbd: config.nEmbd, eps: config.layerNormEps, x: bufs.x, g: emb.lnfG, b: emb.lnfB, y: bufs.xLast, lastRowOnly: true };
+      const lnArgs = { nEmbd: config.nEmbd, eps: config.layerNormEps, x: bufs.x, g: emb.lnfG, b: emb.lnfB, y: bufs.xLast, lastRowOnly: true, variant: this.s.variants.layernorm };
       const lnf = this.op(`ln_f last ${probes}`, () => probes
         ? createLayerNorm(ctx, { ...lnArgs, label: 'ln_f (last row, probed)', probe: { buffer: bufs.probe, prev: bufs.probePrev, normSlot: NO_SLOT, diffSlot: layout.mlpWrite + config.nLayer - 1 } })
         : createLayerNorm(ctx, { ...lnArgs, label: 'ln_f (last row)' }));
@@ -277,7 +280,7 @@ export class ForwardPlans {
   private allRowsHead(matmul: MatmulVariant): Dispatch[] {
     const { ctx, config, emb, bufs } = this.s;
     const all = this.allLogits(1);
-    const lnf = this.op('ln_f all', () => createLayerNorm(ctx, { label: 'ln_f (all rows)', nEmbd: config.nEmbd, eps: config.layerNormEps, x: bufs.x, g: emb.lnfG, b: emb.lnfB, y: bufs.xn }));
+    const lnf = this.op('ln_f all', () => createLayerNorm(ctx, { label: 'ln_f (all rows)', nEmbd: config.nEmbd, eps: config.layerNormEps, x: bufs.x, g: emb.lnfG, b: emb.lnfB, y: bufs.xn, variant: this.s.variants.layernorm }));
     const head = this.op(`lm_head all ${matmul}`, () => {
       const hctx = { ...ctx, pool: this.allPool! };
       return emb.wteChunks.map((c, i) =>

@@ -23,6 +23,7 @@ import { uploadBsr, packBsr, type BsrBlock } from '../kernels/bsr';
 import { BSR_CROSSOVER_DENSITY } from '../kernels/crossover';
 import { conv1dToRows } from '../kernels/linear';
 import type { MatmulVariant } from '../kernels/matmul';
+import { createLayerNorm, type LayerNormVariant } from '../kernels/layernorm';
 import { fastestVariant } from '../kernels/autotune';
 import { profileDispatches, type OpTiming } from '../kernels/timing';
 import { samplerParams, SAMPLE_RESULT_WORDS, MAX_TOP } from '../kernels/sample';
@@ -70,7 +71,7 @@ export interface MatrixInfo {
 
 export interface VariantChoice extends KernelVariants {
   /** How each candidate timed at load (ms per pass), when measured; matmul keyed by rows, e.g. "T=8". */
-  measured: { gemv?: Record<'coop' | 'row', number>; matmul?: Record<string, Record<MatmulVariant, number>> };
+  measured: { gemv?: Record<'coop' | 'row', number>; layernorm?: Record<LayerNormVariant, number>; matmul?: Record<string, Record<MatmulVariant, number>> };
 }
 
 /** Prompt lengths the prefill matmul variants are timed at (capped at nCtx). */
@@ -172,7 +173,7 @@ function makeActivations(pool: BufferPool, cfg: GPT2Config, layout: ProbeLayout,
  * prompts and lose long ones) both are kept and the prompt length picks one where the two measured linear
  * costs cross.
  */
-async function chooseVariants(ctx: KernelContext, l0: LayerGpu, bufs: ActivationBuffers, nCtx: number, label: string, forced: Partial<KernelVariants> = {}): Promise<VariantChoice> {
+async function chooseVariants(ctx: KernelContext, l0: LayerGpu, bufs: ActivationBuffers, config: GPT2Config, label: string, forced: Partial<KernelVariants> = {}): Promise<VariantChoice> {
   const mlp0 = [
     { label: 'tune mlp.c_fc', w: l0.fcW, bias: l0.fcB, x: bufs.xn, y: bufs.h, epilogue: 'gelu' as const },
     { label: 'tune mlp.c_proj', w: l0.fcProjW, bias: l0.fcProjB, x: bufs.h, y: bufs.x, epilogue: 'residual' as const },
@@ -187,12 +188,24 @@ async function chooseVariants(ctx: KernelContext, l0: LayerGpu, bufs: Activation
     gemv = r.variant;
     measured.gemv = r.ms;
   }
+  let layernorm = forced.layernorm;
+  if (!layernorm) {
+    // A decode LayerNorm is tens of microseconds: time 16 of them per pass, as many as a step runs.
+    const r = await fastestVariant(ctx, (['coop', 'narrow'] as const).map((variant) => ({
+      variant,
+      list: Array.from({ length: 16 }, () => createLayerNorm(ctx, {
+        label: `tune ln_1 ${variant}`, nEmbd: config.nEmbd, eps: config.layerNormEps, x: bufs.x, g: l0.ln1G, b: l0.ln1B, y: bufs.xn, variant,
+      })),
+    })), 1);
+    layernorm = r.variant;
+    measured.layernorm = r.ms;
+  }
   let { matmul, matmulShort, shortPrefillRows } = forced;
   if (matmulShort && !(matmul && Number.isInteger(shortPrefillRows) && shortPrefillRows! >= 1)) {
     throw new EngineInputError(`${label}: variants.matmulShort needs variants.matmul and an integer variants.shortPrefillRows >= 1`);
   }
   if (!matmul) {
-    const rows = [...new Set(PREFILL_TUNE_ROWS.map((t) => Math.min(nCtx, t)))];
+    const rows = [...new Set(PREFILL_TUNE_ROWS.map((t) => Math.min(config.nCtx, t)))];
     const runs: Array<{ T: number; variant: MatmulVariant; ms: Record<MatmulVariant, number> }> = [];
     measured.matmul = {};
     for (const T of rows) {
@@ -212,7 +225,7 @@ async function chooseVariants(ctx: KernelContext, l0: LayerGpu, bufs: Activation
       shortPrefillRows = crossoverRows(short.T, diff(short), long.T, diff(long));
     }
   }
-  return { gemv, matmul, matmulShort, shortPrefillRows, measured };
+  return { gemv, layernorm, matmul, matmulShort, shortPrefillRows, measured };
 }
 
 /** What the engine holds once create() is done. */
@@ -290,7 +303,7 @@ export class Gpt2Engine implements Engine {
     // One small readback per step, into one of the ring's slots: the sampler's result, then (probes on)
     // the probe words, then the pass's GPU timestamps.
     const ring = new StepRing(device, pool, { label, slots: opts.inFlight ?? DEFAULT_IN_FLIGHT, resultWords: SAMPLE_RESULT_WORDS, probeWords: layout.totalWords });
-    const variants = await chooseVariants(ctx, weights.layers[0], bufs, config.nCtx, label, opts.variants);
+    const variants = await chooseVariants(ctx, weights.layers[0], bufs, config, label, opts.variants);
     const plans = new ForwardPlans({ label, ctx, config, emb: weights.emb, layers: weights.layers, bufs, layout, variants });
     const engine = new Gpt2Engine({
       gpu, ctx, pool, label, config, weights, bufs, ring, layout, variants, plans,
