@@ -248,7 +248,7 @@ async function benchModel(dir: string, o: { promptTokens: number; tokens: number
       ['matrices', `${result.matrices_bsr} BSR, ${result.matrices_dense} dense; mean block density ${result.mean_block_density.toFixed(3)}; ${result.active_heads} active heads`],
       ['decode, probes on', `${decodeTokensPerSProbes.toFixed(2)} tokens/s (${((decodeTokensPerSProbes / decodeTokensPerS) * 100).toFixed(1)}% of probes off)`],
       ['dispatches / token', String(result.dispatches_per_token)],
-      ['kernel variants', `gemv ${engine.variants.gemv}, layernorm ${engine.variants.layernorm}, matmul ${engine.variants.matmulShort ? `${engine.variants.matmulShort} up to ${engine.variants.shortPrefillRows} rows, then ` : ''}${engine.variants.matmul} (measured at load: ${JSON.stringify(engine.variants.measured, (_, v) => (typeof v === 'number' ? Number(v.toFixed(2)) : v))} ms)`],
+      ['kernel variants', `gemv ${engine.variants.gemv}, layernorm ${engine.variants.layernorm}, attention ${engine.variants.attention}, matmul ${engine.variants.matmulShort ? `${engine.variants.matmulShort} up to ${engine.variants.shortPrefillRows} rows, then ` : ''}${engine.variants.matmul} (measured at load: ${JSON.stringify(engine.variants.measured, (_, v) => (typeof v === 'number' ? Number(v.toFixed(2)) : v))} ms)`],
       ['weights read / token', `${(result.weight_bytes_per_token / 1e6).toFixed(2)} MB (${result.weight_gb_per_s.toFixed(2)} GB/s achieved)`],
       ['buffers created / decode step', String(result.buffers_created_per_decode_step)],
       ['decode floor', `${floorMs.toFixed(3)} ms/token from ${result.bandwidth_gb_per_s.toFixed(2)} GB/s and ${result.gflops.toFixed(1)} GFLOP/s measured: decode runs at ${result.pct_of_floor.toFixed(1)}% of it`],

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { testKernelContext, gpuCheck, readF32, rng, randomArray, relErr } from './testing';
 import { runOnce } from './kernel';
-import { createAttention, attentionRef, newKvCacheRef } from './attention';
+import { createAttention, attentionRef, newKvCacheRef, type AttentionVariant } from './attention';
 import { shaderSource } from '../gpu/shaders';
 import { ATTN_TOP_K } from '../shared/probes';
 
@@ -15,14 +15,18 @@ describe('attention matches the CPU reference', async () => {
   });
 
   const ctx = await testKernelContext();
-  for (const [nHead, headDim, nCtx, chunks] of [
-    [1, 8, 16, [5, 1, 1]],
-    [3, 20, 70, [66, 1, 2, 1]],
-    [4, 64, 130, [1, 1, 1]],
+  for (const [nHead, headDim, nCtx, chunks, variant] of [
+    [1, 8, 16, [5, 1, 1], 'coop'],
+    [3, 20, 70, [66, 1, 2, 1], 'coop'],
+    [4, 64, 130, [1, 1, 1], 'coop'],
     // headDim 4 times the 32 threads, and a prefill chunk of 250 rows over 250 keys.
-    [2, 128, 300, [250, 1]],
-  ] as Array<[number, number, number, number[]]>) {
-    it(`nHead=${nHead} headDim=${headDim} nCtx=${nCtx} chunks=${chunks}`, async () => {
+    [2, 128, 300, [250, 1], 'coop'],
+    // 8 threads: fewer than headDim 20 and 128, and than one row's keys.
+    [3, 20, 70, [66, 1, 2, 1], 'narrow'],
+    [2, 128, 300, [250, 1], 'narrow'],
+    [1, 5, 9, [3, 1], 'narrow'],
+  ] as Array<[number, number, number, number[], AttentionVariant]>) {
+    it(`${variant} nHead=${nHead} headDim=${headDim} nCtx=${nCtx} chunks=${chunks}`, async () => {
       const D = nHead * headDim;
       const r = rng(nHead * 31 + headDim);
       const cache = newKvCacheRef(nHead, nCtx, headDim);
@@ -36,7 +40,7 @@ describe('attention matches the CPU reference', async () => {
         // is more than one), layer 0's entries (all 0) must not be read.
         const gate = Float32Array.from({ length: nHead }, (_, h) => (nHead > 1 && h === nHead - 1 ? 0 : 1));
         const headMask = ctx.pool.upload('head mask', Float32Array.from([...new Float32Array(nHead), ...gate]));
-        const d = createAttention(ctx, { label: 'attn', nHead, headDim, nCtx, qkv, kCache: kc, vCache: vc, out, heads, nActive: nHead, headMask, maskBase: nHead });
+        const d = createAttention(ctx, { label: 'attn', nHead, headDim, nCtx, qkv, kCache: kc, vCache: vc, out, heads, nActive: nHead, headMask, maskBase: nHead, variant });
         let pos0 = 0;
         for (const T of chunks) {
           const q = randomArray(T * 3 * D, r, 2);

@@ -24,12 +24,14 @@ export const ATTENTION_SHADER = shaderUniforms('attention', { 0: attentionParams
 
 /**
  * Threads per (head, row) workgroup. Every loop strides by WG, so any size is correct; the cost is the
- * kernel's barriers (max, sum, output, probe), which a software adapter pays per thread. Measured on
- * SwiftShader, decode at position ~100, 8 layers, alternating runs, medians of 7 steps: 32 threads took the
- * dense model's attention from 14.6-16.3 ms to 9.4-12.6, the sparse model's from 4.6-6.5 to 3.3-4.4.
- * 32 is one warp on real GPUs, where a decode row's at most nCtx keys still give each thread nCtx / 32.
+ * kernel's barriers (max, sum, output, probe), which a software adapter pays per thread. 'coop': 32, one
+ * warp on real GPUs, where a decode row's at most nCtx keys still give each thread nCtx / 32. 'narrow': 8,
+ * for adapters that pay per invocation at a barrier (SwiftShader, the dense embedded model's 8 layers at
+ * decode, two alternating pairs: 10.6 and 9.0 ms -> 5.0 and 3.8 ms; 32 had already beaten 64 there).
+ * Chosen by measurement at load, like the gemv and LayerNorm variants.
  */
-const WG = 32;
+export type AttentionVariant = 'coop' | 'narrow';
+export const ATTENTION_WG: Record<AttentionVariant, number> = { coop: 32, narrow: 8 };
 
 export function createAttention(
   ctx: KernelContext,
@@ -47,8 +49,10 @@ export function createAttention(
      * with their positions at topWord + 2·ATTN_TOP_K·h. Heads not run keep their words (zero).
      */
     probe?: { buffer: GPUBuffer; gram: GPUBuffer; xNormWord: number; headWord: number; topWord: number };
+    variant?: AttentionVariant;
   },
 ): Dispatch {
+  const WG = ATTENTION_WG[o.variant ?? 'coop'];
   const limit = ctx.device.limits.maxComputeWorkgroupStorageSize;
   const maxHeadDim = Math.max(32, o.headDim);
   const need = (o.nCtx + maxHeadDim + WG) * 4;

@@ -15,9 +15,11 @@ export async function fastestVariant<V extends string>(
   candidates: ReadonlyArray<{ variant: V; list: readonly Dispatch[] }>,
   T: number,
   reps = 3,
+  /** First position of the timed rows (attention's cost grows with it). */
+  pos0 = 0,
 ): Promise<TuneResult<V>> {
   const { device } = ctx;
-  writeStep(device, ctx.step, { pos0: 0, T, rand: 0, writePos: 0 });
+  writeStep(device, ctx.step, { pos0, T, rand: 0, writePos: pos0 });
   const run = async (list: readonly Dispatch[]) => {
     const enc = device.createCommandEncoder({ label: 'autotune' });
     const pass = enc.beginComputePass({ label: 'autotune' });

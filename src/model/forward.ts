@@ -4,7 +4,7 @@
 // Plans and the dispatches they share are built once and memoised; a step only encodes a plan.
 
 import { BufferPool } from '../gpu/buffers';
-import { createAttention } from '../kernels/attention';
+import { createAttention, type AttentionVariant } from '../kernels/attention';
 import { ATTN_TOP_K } from '../shared/probes';
 import { createBsrGemv, createBsrMatmul, type GpuBsrMatrix } from '../kernels/bsr';
 import { createEmbed } from '../kernels/embed';
@@ -66,6 +66,8 @@ export interface KernelVariants {
   gemv: GemvVariant;
   /** LayerNorm threads per row (every LayerNorm, decode and prefill). */
   layernorm: LayerNormVariant;
+  /** Attention threads per (head, row). */
+  attention: AttentionVariant;
   /** Prefill matmul variant (for prompts longer than shortPrefillRows when matmulShort is set). */
   matmul: MatmulVariant;
   /** Prefill matmul variant for prompts of at most shortPrefillRows tokens, where the measurement found one that differs. */
@@ -225,7 +227,7 @@ export class ForwardPlans {
       const args = {
         label: `h.${i}.attn${probes ? ' (probed)' : ''}`, nHead: config.nHead, headDim: config.headDim, nCtx: config.nCtx,
         qkv: bufs.qkv, kCache: l.kCache, vCache: l.vCache, out: bufs.att, heads: l.heads, nActive: l.activeHeads.length,
-        headMask: bufs.headMask, maskBase: i * config.nHead,
+        headMask: bufs.headMask, maskBase: i * config.nHead, variant: this.s.variants.attention,
       };
       return createAttention(ctx, probes
         ? { ...args, probe: { buffer: bufs.probe, gram: l.gram, xNormWord: layout.xNorm + i, headWord: layout.head + i * config.nHead, topWord: layout.attnTop + i * config.nHead * 2 * ATTN_TOP_K } }

@@ -24,6 +24,7 @@ import { BSR_CROSSOVER_DENSITY } from '../kernels/crossover';
 import { conv1dToRows } from '../kernels/linear';
 import type { MatmulVariant } from '../kernels/matmul';
 import { createLayerNorm, type LayerNormVariant } from '../kernels/layernorm';
+import { createAttention, type AttentionVariant } from '../kernels/attention';
 import { fastestVariant } from '../kernels/autotune';
 import { profileDispatches, type OpTiming } from '../kernels/timing';
 import { samplerParams, SAMPLE_RESULT_WORDS, MAX_TOP } from '../kernels/sample';
@@ -71,7 +72,7 @@ export interface MatrixInfo {
 
 export interface VariantChoice extends KernelVariants {
   /** How each candidate timed at load (ms per pass), when measured; matmul keyed by rows, e.g. "T=8". */
-  measured: { gemv?: Record<'coop' | 'row', number>; layernorm?: Record<LayerNormVariant, number>; matmul?: Record<string, Record<MatmulVariant, number>> };
+  measured: { gemv?: Record<'coop' | 'row', number>; layernorm?: Record<LayerNormVariant, number>; attention?: Record<AttentionVariant, number>; matmul?: Record<string, Record<MatmulVariant, number>> };
 }
 
 /** Prompt lengths the prefill matmul variants are timed at (capped at nCtx). */
@@ -168,12 +169,14 @@ function makeActivations(pool: BufferPool, cfg: GPT2Config, layout: ProbeLayout,
 }
 
 /**
- * Step 3: kernel variants, timed on layer 0's MLP matrices (the largest per layer) unless forced. Prefill is
+ * Step 3: kernel variants, timed unless forced: gemv and matmul on layer 0's MLP matrices (the largest per
+ * layer), LayerNorm on 16 decode rows, attention on 8 decode dispatches of the layer running most heads. Prefill is
  * timed at a short and a longer prompt; where the winners differ (a barrier-free variant can win short
  * prompts and lose long ones) both are kept and the prompt length picks one where the two measured linear
  * costs cross.
  */
-async function chooseVariants(ctx: KernelContext, l0: LayerGpu, bufs: ActivationBuffers, config: GPT2Config, label: string, forced: Partial<KernelVariants> = {}): Promise<VariantChoice> {
+async function chooseVariants(ctx: KernelContext, layers: readonly LayerGpu[], bufs: ActivationBuffers, config: GPT2Config, label: string, forced: Partial<KernelVariants> = {}): Promise<VariantChoice> {
+  const l0 = layers[0];
   const mlp0 = [
     { label: 'tune mlp.c_fc', w: l0.fcW, bias: l0.fcB, x: bufs.xn, y: bufs.h, epilogue: 'gelu' as const },
     { label: 'tune mlp.c_proj', w: l0.fcProjW, bias: l0.fcProjB, x: bufs.h, y: bufs.x, epilogue: 'residual' as const },
@@ -200,6 +203,24 @@ async function chooseVariants(ctx: KernelContext, l0: LayerGpu, bufs: Activation
     layernorm = r.variant;
     measured.layernorm = r.ms;
   }
+  let attention = forced.attention;
+  const busiest = layers.reduce((a, b) => (b.activeHeads.length > a.activeHeads.length ? b : a));
+  if (!attention && busiest.activeHeads.length === 0) attention = 'coop'; // no head runs: nothing to time
+  if (!attention) {
+    // Decode rows at position nCtx / 2 (capped at 128) of the layer running the most heads; the KV cache
+    // it reads and writes is overwritten by the first prefill.
+    const pos0 = Math.min(config.nCtx - 1, 128);
+    const r = await fastestVariant(ctx, (['coop', 'narrow'] as const).map((variant) => ({
+      variant,
+      list: Array.from({ length: 8 }, () => createAttention(ctx, {
+        label: `tune attn ${variant}`, nHead: config.nHead, headDim: config.headDim, nCtx: config.nCtx,
+        qkv: bufs.qkv, kCache: busiest.kCache, vCache: busiest.vCache, out: bufs.att, heads: busiest.heads,
+        nActive: busiest.activeHeads.length, headMask: bufs.headMask, maskBase: 0, variant,
+      })),
+    })), 1, 3, pos0);
+    attention = r.variant;
+    measured.attention = r.ms;
+  }
   let { matmul, matmulShort, shortPrefillRows } = forced;
   if (matmulShort && !(matmul && Number.isInteger(shortPrefillRows) && shortPrefillRows! >= 1)) {
     throw new EngineInputError(`${label}: variants.matmulShort needs variants.matmul and an integer variants.shortPrefillRows >= 1`);
@@ -225,7 +246,7 @@ async function chooseVariants(ctx: KernelContext, l0: LayerGpu, bufs: Activation
       shortPrefillRows = crossoverRows(short.T, diff(short), long.T, diff(long));
     }
   }
-  return { gemv, layernorm, matmul, matmulShort, shortPrefillRows, measured };
+  return { gemv, layernorm, attention, matmul, matmulShort, shortPrefillRows, measured };
 }
 
 /** What the engine holds once create() is done. */
@@ -303,7 +324,7 @@ export class Gpt2Engine implements Engine {
     // One small readback per step, into one of the ring's slots: the sampler's result, then (probes on)
     // the probe words, then the pass's GPU timestamps.
     const ring = new StepRing(device, pool, { label, slots: opts.inFlight ?? DEFAULT_IN_FLIGHT, resultWords: SAMPLE_RESULT_WORDS, probeWords: layout.totalWords });
-    const variants = await chooseVariants(ctx, weights.layers[0], bufs, config, label, opts.variants);
+    const variants = await chooseVariants(ctx, weights.layers, bufs, config, label, opts.variants);
     const plans = new ForwardPlans({ label, ctx, config, emb: weights.emb, layers: weights.layers, bufs, layout, variants });
     const engine = new Gpt2Engine({
       gpu, ctx, pool, label, config, weights, bufs, ring, layout, variants, plans,

@@ -34,7 +34,7 @@ function content(out: GenerationSummary) {
 describe('pipelined decode equals the unpipelined path', async () => {
   const gpu = await testGpu();
   // Fixed variants: measuring them at load would only slow the test (gpt2.test.ts covers that path).
-  const fixed = { gemv: 'coop', matmul: 'tiled' } as const;
+  const fixed = { gemv: 'coop', layernorm: 'narrow', attention: 'narrow', matmul: 'tiled' } as const;
   const prompt = [5, 17, 42, 3];
 
   for (const [name, weights] of [['dense', model(31)], ['block-sparse', blockSparse(model(32))]] as const) {
