@@ -54,8 +54,6 @@ fn rowDot(row: u32, lane: u32, lanes: u32) -> f32 {
 // 1/8: 0.27 -> 0.22 ms and c_attn 768 x 256: 0.20 -> 0.16 ms, best of 9 alternating rounds).
 // BLOCK (16, 32, 64) is a multiple of 4, so the four rows never straddle two block rows; rows past N
 // (the last block row's padding) are zero in the values and never stored.
-const ROWS4 = 4u;
-
 @compute @workgroup_size(WG)
 fn main_row(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
             @builtin(local_invocation_index) lid: u32) {
@@ -75,8 +73,5 @@ fn main_row(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg:
                        dot8(w[wi + 2u * cpb + c8], xa, xb), dot8(w[wi + 3u * cpb + c8], xa, xb));
     }
   }
-  store(row, acc.x);
-  if (row + 1u < p.N) { store(row + 1u, acc.y); }
-  if (row + 2u < p.N) { store(row + 2u, acc.z); }
-  if (row + 3u < p.N) { store(row + 3u, acc.w); }
+  store4(row, acc);
 }

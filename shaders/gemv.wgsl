@@ -53,8 +53,6 @@ fn rowDot(row: u32, lane: u32, lanes: u32) -> f32 {
 
 // ROWS4 rows per thread, no barrier (CPU-emulated adapters, where a barrier costs more than a serial row):
 // each x chunk is read once for four rows. Rows past N read row N - 1 again and are not stored.
-const ROWS4 = 4u;
-
 @compute @workgroup_size(WG)
 fn main_row(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
             @builtin(local_invocation_index) lid: u32) {
@@ -83,8 +81,5 @@ fn main_row(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg:
     }
     acc += vec4<f32>(dot8(w[b0 + full], xa, xb), dot8(w[b1 + full], xa, xb), dot8(w[b2 + full], xa, xb), dot8(w[b3 + full], xa, xb));
   }
-  store(row, acc.x);
-  if (row + 1u < p.N) { store(row + 1u, acc.y); }
-  if (row + 2u < p.N) { store(row + 2u, acc.z); }
-  if (row + 3u < p.N) { store(row + 3u, acc.w); }
+  store4(row, acc);
 }

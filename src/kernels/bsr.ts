@@ -7,7 +7,7 @@ import type { BufferPool } from '../gpu/buffers';
 import { defineUniform, shaderUniforms } from '../gpu/uniform';
 import { makeBindGroup, grid1d, ceilDiv, stepUniform, thresholdsUniform, type Dispatch, type KernelContext } from './kernel';
 import { EPILOGUE_CODE, gemvEpilogueCode, type Epilogue, type NeuronProbe } from './gelu';
-import { gemvLanes, neuronBindings, GEMV_WG, GEMV_ROW_WG, type GemvVariant } from './gemv';
+import { gemvLanes, neuronBindings, GEMV_WG, GEMV_ROW_WG, GEMV_ROWS_PER_THREAD, type GemvVariant } from './gemv';
 import type { MatmulVariant } from './matmul';
 
 /** shaders/bsr_gemv.wgsl's Params. */
@@ -38,8 +38,6 @@ export const BSR_GEMV_SHADER = shaderUniforms('bsr_gemv', { 0: bsrGemvParams, 7:
 export const BSR_MATMUL_SHADER = shaderUniforms('bsr_matmul', { 0: bsrMatmulParams, 1: stepUniform });
 
 export const BSR_BLOCKS = [16, 32, 64] as const;
-/** bsr_gemv.wgsl main_row's ROWS4: rows of one block row per thread (every block size is a multiple). */
-export const BSR_ROWS_PER_THREAD = 4;
 export type BsrBlock = (typeof BSR_BLOCKS)[number];
 
 /** A matrix in GPU row order (rows = outputs) as BSR with square blocks. */
@@ -138,7 +136,7 @@ export function createBsrGemv(
     `${o.label} params`,
     bsrGemvParams.pack({ N: o.w.rows, K: o.w.cols, yOffset: o.yOffset ?? 0, hasBias: o.bias ? 1 : 0, bitsWord: o.neurons?.word ?? 0 }),
   );
-  const wgCount = variant === 'coop' ? ceilDiv(o.w.rows, GEMV_WG / lanes) : ceilDiv(o.w.rows, GEMV_ROW_WG * BSR_ROWS_PER_THREAD);
+  const wgCount = variant === 'coop' ? ceilDiv(o.w.rows, GEMV_WG / lanes) : ceilDiv(o.w.rows, GEMV_ROW_WG * GEMV_ROWS_PER_THREAD);
   return {
     label: `${o.label} [bsr ${variant}]`,
     pipeline,

@@ -11,7 +11,7 @@ import { ATTENTION_SHADER } from './attention';
 import { BLOCKNORM_SHADER } from './blocknorm';
 import { BSR_GEMV_SHADER, BSR_MATMUL_SHADER } from './bsr';
 import { EMBED_SHADER } from './embed';
-import { GEMV_SHADER, gemvParams } from './gemv';
+import { GEMV_SHADER, GEMV_ROWS_PER_THREAD, gemvParams } from './gemv';
 import { LAYERNORM_SHADER } from './layernorm';
 import { MATMUL_SHADER } from './matmul';
 import { PROBE_SHADER } from './probe';
@@ -192,5 +192,12 @@ describe('host–shader contract', () => {
         /^\/\/ #include epilogue$/m.test(files.kernels[name]) ? Object.keys(EPILOGUES).length : 0,
       );
     }
+  });
+
+  it("the row kernels' rows per thread agree between TS (GEMV_ROWS_PER_THREAD) and shaders/lib/gemv_store.wgsl", () => {
+    const m = stripComments(files.lib.gemv_store).match(/\bconst\s+ROWS4\s*=\s*(\d+)u\s*;/);
+    expect(m, 'const ROWS4 in lib/gemv_store.wgsl').not.toBeNull();
+    expect(Number(m![1])).toBe(GEMV_ROWS_PER_THREAD);
+    for (const name of ['gemv', 'bsr_gemv']) expect(stripComments(files.kernels[name]), `${name}.wgsl`).not.toMatch(/\bconst\s+ROWS4\b/);
   });
 });

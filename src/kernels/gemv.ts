@@ -22,7 +22,8 @@ export const GEMV_SHADER = shaderUniforms('gemv', { 0: gemvParams, 5: thresholds
 export const GEMV_WG = 256;
 /** Workgroup size of the row variant. */
 export const GEMV_ROW_WG = 64;
-/** gemv.wgsl main_row's ROWS4: rows per thread of the row variant. */
+/** shaders/lib/gemv_store.wgsl's ROWS4: rows per thread of both gemvs' row variant (every BSR block size is a
+ * multiple, so four rows never straddle two block rows). */
 export const GEMV_ROWS_PER_THREAD = 4;
 
 /** 'coop': LANES threads per row with a workgroup reduction (GPUs); 'row': four rows per thread, no barrier (CPU emulation). */
