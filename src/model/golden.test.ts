@@ -29,7 +29,7 @@ describe('embedded models reproduce golden.json', async () => {
       const dir = `${WEIGHTS}${name}`;
       const golden = JSON.parse(readFileSync(`${dir}/golden.json`, 'utf8')) as Golden;
       expect(golden.format).toBe('sparse-gpt2-golden/1');
-      expect(golden.prompts.length).toBe(3);
+      expect(golden.prompts.length).toBe(4);
       const files = await readModelDir(dir);
       const engine = await Gpt2Engine.create(gpu, loadGpt2Weights(files.safetensors, files.config), { label: name });
       await gpuCheck(gpu, name, async () => {

@@ -16,7 +16,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bpe  # noqa: E402
 import safetensors_io  # noqa: E402
-from export import block_density, golden, model_from_hf, token_bytes, window_loss  # noqa: E402
+from export import CONV1D_SUFFIXES, GOLDEN_PROMPTS, block_density, golden, model_from_hf, token_bytes, window_loss  # noqa: E402
 from model import GPTConfig  # noqa: E402
 
 
@@ -115,8 +115,8 @@ def check(folder):
     enc = bpe.load_tokenizer(os.path.join(folder, "tokenizer.json"))
     with open(os.path.join(folder, "golden.json")) as f:
         gold = json.load(f)
-    if gold.get("format") != "sparse-gpt2-golden/1" or len(gold.get("prompts", [])) != 3:
-        errs.append(f"{folder}/golden.json: bad format tag or prompt count")
+    if gold.get("format") != "sparse-gpt2-golden/1" or [p.get("text") for p in gold.get("prompts", [])] != GOLDEN_PROMPTS:
+        errs.append(f"{folder}/golden.json: bad format tag, or its prompts are not export.GOLDEN_PROMPTS")
         return errs
     again = golden(model, enc, [p["text"] for p in gold["prompts"]])
     for g, r in zip(gold["prompts"], again["prompts"]):
@@ -141,6 +141,13 @@ def check(folder):
                             f"stored HF-layout weights differs by {diff:.2e}")
     density = block_density(tensors, 32)
     sp = c.get("block_sparse")
+    raw, meta = safetensors_io.load_raw(os.path.join(folder, "model.safetensors"))
+    stored_bsr = sorted(n[: -len(".bsr_values")] for n in raw if n.endswith(".bsr_values"))
+    want_bsr = sorted(n for n in want if n.endswith(CONV1D_SUFFIXES)) if sp else []
+    if stored_bsr != want_bsr or (sp and meta.get("bsr_block_size") != str(sp["block_size"])):
+        errs.append(f"{folder}/model.safetensors: {len(stored_bsr)} matrices stored BSR "
+                    f"(block {meta.get('bsr_block_size')}), expected {len(want_bsr)}"
+                    + (f" in {sp['block_size']}x{sp['block_size']} blocks" if sp else ""))
     for n, d in density.items():
         if sp is None and d["density"] != 1.0:
             errs.append(f"{folder}: dense model has zero blocks in {n} ({d['density']:.3f})")

@@ -21,7 +21,10 @@ import bpe  # noqa: E402
 import safetensors_io  # noqa: E402
 from model import GPT, GPTConfig, block_norms  # noqa: E402
 
-GOLDEN_PROMPTS = ["def fibonacci(n):\n", "import os\nimport sys\n\n", "class Stack:\n    def __init__(self):\n"]
+# The last one is the page's first prompt for the embedded pair (src/model/passage.ts, PROMPTS.code.initial): the
+# e2e check of the demo on these models compares the page's greedy output with it.
+GOLDEN_PROMPTS = ["def fibonacci(n):\n", "import os\nimport sys\n\n", "class Stack:\n    def __init__(self):\n",
+                  "def add(a, b):\n"]
 CARD_PROMPTS = GOLDEN_PROMPTS + ["for i in range(", "    def __repr__(self):\n        return "]
 CONV1D_SUFFIXES = ("attn.c_attn.weight", "attn.c_proj.weight", "mlp.c_fc.weight", "mlp.c_proj.weight")
 TRAIN_SAMPLE_WINDOWS = 256  # the training-split figure: the first this many windows of train.bin
@@ -223,8 +226,12 @@ def main():
     # all-zero bits, so BSR tools (ours, torch.to_sparse_bsr) drop it instead of storing a block of -0.
     tensors16 = [(n, t.astype(np.float16) + np.float16(0.0)) for n, t in hf_tensors(model)]
     st_path = os.path.join(a.out, "model.safetensors")
-    safetensors_io.save(st_path, tensors16, metadata={"format": "pt"})
-    back = safetensors_io.load(st_path)  # everything below uses the f16-rounded weights
+    if args["mode"] == "sparse":  # the block matrices as BSR (docs/bsr.md): only the kept blocks are stored
+        bsr_names = {n for n, _ in tensors16 if n.endswith(CONV1D_SUFFIXES)}
+        safetensors_io.save_bsr(st_path, tensors16, bsr_names, args["block"], metadata={"format": "pt"})
+    else:
+        safetensors_io.save(st_path, tensors16, metadata={"format": "pt"})
+    back = safetensors_io.load(st_path)  # everything below uses the f16-rounded weights, as stored
     for n, t in tensors16:
         if not np.array_equal(back[n].view(np.uint16), t.view(np.uint16)):
             raise SystemExit(f"safetensors round trip changed tensor {n}")
@@ -243,7 +250,7 @@ def main():
     sparse_info = None
     if args["mode"] == "sparse":
         sparse_info = {"block_size": args["block"], "target_density": args["final_density"],
-                       "matrices": list(CONV1D_SUFFIXES), "storage": "dense with zero blocks"}
+                       "matrices": list(CONV1D_SUFFIXES), "storage": "bsr"}
     with open(os.path.join(a.out, "config.json"), "w") as f:
         json.dump(hf_config(cfg, enc.eot_id, sparse_info), f, indent=2)
 
@@ -348,8 +355,10 @@ def write_card(path, name, args, cfg, corpus, s, density, has_plot):
                  "the steps (" + ("linearly" if args.get("anneal_shape", "linear") == "linear" else
                                   "cubic schedule: fast at first, slow near the end") +
                  ") and was held there. Embeddings, LayerNorms "
-                 "and biases are dense. Stored dense, with its zero blocks, until the block-sparse storage format "
-                 "lands.\n")
+                 "and biases are dense. Stored block-sparse: `model.safetensors` holds each of those matrices as BSR "
+                 f"companion tensors ({args['block']}x{args['block']} blocks, only the kept ones; see docs/bsr.md); "
+                 "`npm run -s cli -- convert --model weights/sparse --to dense --out DIR` writes the dense-with-zeros "
+                 "file any GPT-2 implementation reads, bit for bit (pruned blocks are all +0.0).\n")
     else:
         L.append("**Dense baseline** for the block-sparse model in `weights/sparse/`: same seed, data order, "
                  "step count and hyperparameters.\n")
@@ -449,7 +458,7 @@ def write_card(path, name, args, cfg, corpus, s, density, has_plot):
              "- `model.safetensors` — f16, HF GPT-2 tensor names without the `transformer.` prefix, Conv1D "
              "[in, out] layout; no `lm_head` (tied to `wte`).\n"
              "- `tokenizer.json` — HF byte-level BPE tokenizer.\n"
-             "- `golden.json` — for three prompts: input ids, top-10 logits at the last 4 positions, 20-token greedy "
+             "- `golden.json` — for four prompts: input ids, top-10 logits at the last 4 positions, 20-token greedy "
              "continuation; PyTorch f32 compute on the f16-rounded weights.\n"
              "- `corpus-manifest.json`, `train_log.csv`, `summary.json`.\n")
     with open(path, "w") as f:

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # CI smoke run of the training tool: the whole pipeline (corpus, BPE, dense + sparse training,
-# resume, export, golden, plot, held-out loss by the NumPy forward) on a tiny config in a temp dir.
+# resume, export (the sparse one BSR, read back by the TypeScript converter), golden, plot, held-out loss by the
+# NumPy forward) on a tiny config in a temp dir.
 # Exits non-zero on any failure.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -87,6 +88,24 @@ done
   --sample-tokens 8 --threads 1 > "$tmp/export-carried.log" || { cat "$tmp/export-carried.log"; fail "export carried"; }
 grep -q "continued on a new machine | at step 20 " "$tmp/out/carried/README.md" || fail "the card does not say the run was carried"
 "$py" "$here/check_export.py" "$tmp/out/dense" "$tmp/out/sparse" || fail "exported folders do not check out"
+# The sparse export is BSR: the TypeScript loader reads it, and its converter gives back the same dense tensors.
+if command -v npx >/dev/null 2>&1 && [ -d "$here/../../node_modules" ]; then
+  (cd "$here/../.." && npx tsx src/cli/main.ts convert --model "$tmp/out/sparse" --to dense --out "$tmp/out/sparse-dense") \
+    > "$tmp/convert.log" 2>&1 || { cat "$tmp/convert.log"; fail "cli convert of the BSR export"; }
+  "$py" - "$here" "$tmp/out/sparse/model.safetensors" "$tmp/out/sparse-dense/model.safetensors" <<'PY' || fail "BSR export and its TS conversion differ"
+import sys
+sys.path.insert(0, sys.argv[1])
+import numpy as np, safetensors_io as io
+raw, meta = io.load_raw(sys.argv[2])
+assert meta.get("sparse_format") == "bsr" and any(n.endswith(".bsr_values") for n in raw), "sparse export not BSR"
+a, b = io.load(sys.argv[2]), io.load(sys.argv[3])
+assert set(a) == set(b), sorted(set(a) ^ set(b))
+for n in a:
+    assert np.array_equal(a[n].view(np.uint16), b[n].view(np.uint16)), n
+PY
+else
+  echo "smoke: node_modules missing, skipping the TypeScript conversion check of the BSR export"
+fi
 # The held-out loss by the NumPy forward must match the cards; thresholds generous for a 6-step model
 # (uniform guessing over 300 tokens is about 6 bits/byte here).
 "$py" "$here/check_export.py" "$tmp/out/dense" "$tmp/out/sparse" --data "$tmp/data" --max-bpb 7 \
