@@ -16,7 +16,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
 import bpe  # noqa: E402
 import safetensors_io  # noqa: E402
 from model import GPT, GPTConfig, block_norms  # noqa: E402
@@ -432,6 +433,25 @@ def write_card(path, name, args, cfg, corpus, s, density, has_plot):
              f"{args['eval_windows']} validation windows (the curve in the log and plot) |")
     L.append(f"| last train loss | {s['train_loss_last']:.4f} nats/token (mean of the last logging interval) |")
     L.append("")
+    if args.get("ctx_short") and args.get("ctx_short_frac"):
+        switch = round(args["ctx_short_frac"] * args["steps"])
+        L.append(f"Context schedule: the first {switch} steps trained on {args['ctx_short']}-token windows "
+                 f"({args['batch'] * args['ctx'] // args['ctx_short']} per batch, the same tokens per step), the rest on "
+                 f"{args['ctx']}; the periodic validation is always on {args.get('eval_ctx', args['ctx'])}-token "
+                 f"windows, so until step {switch} positions {args['ctx_short']}..{args['ctx'] - 1} (their position "
+                 "embeddings untrained) weigh on it, and the curve drops at the switch.\n")
+    pilots_path = os.path.join(HERE, "pilots.json")
+    if os.path.exists(pilots_path):
+        with open(pilots_path) as f:
+            pilots = json.load(f)
+        L.append("### Pilots\n")
+        L.append(pilots["about"] + "\n")
+        L.append("| pilot | steps | tokens | val loss (nats/token) |\n|---|---|---|---|")
+        for p in pilots["pilots"]:
+            b = "**" if p.get("chosen") else ""
+            L.append(f"| {b}{p['run']}{b} | {p['steps']} | {p['tokens']} | {p['val_loss']} |")
+        L.append("")
+        L.append(pilots["conclusion"] + "\n")
     L.append("Per-step log: [`train_log.csv`](train_log.csv)" +
              (" — curves of both runs: ![training curves](training_curves.png)" if has_plot else "") + "\n")
     L.append("## Block density per matrix\n")
