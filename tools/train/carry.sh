@@ -10,16 +10,21 @@ carry="${CARRY:-$here/carry}"
 py="${PYTHON:-/usr/bin/python3}"
 keep=false; [ "${1:-}" = "--keep-running" ] && keep=true
 if ! $keep; then
-  for mode in ${MODES:-dense sparse}; do
+  for mode in ${MODES:-dense sparse sparse-ext}; do
     pids=$(pgrep -f "train.py train .*--out $runs/$mode( |$)" || true)
     if [ -n "$pids" ]; then kill -TERM $pids; echo "$mode: stopping (pid $pids)"; fi
   done
   # The current step finishes, then the checkpoint is written: wait for both to exit.
   for _ in $(seq 600); do pgrep -f "train.py train .*--out $runs/" >/dev/null || break; sleep 1; done
 fi
+# Finished runs are not carried (what they made is exported to weights/; the extension has its own carry).
 modes=()
-for mode in ${MODES:-dense sparse}; do
-  if [ -f "$runs/$mode/ckpt.pt" ]; then modes+=("$mode"); fi
+for mode in ${MODES:-dense sparse sparse-ext}; do
+  [ -f "$runs/$mode/ckpt.pt" ] || continue
+  done_=$("$py" -c "import csv,json,sys; a=json.load(open(sys.argv[1]))['args']; r=list(csv.DictReader(open(sys.argv[2])))
+print(int(bool(r) and int(r[-1]['step']) == a['steps']))" "$runs/$mode/args.json" "$runs/$mode/log.csv")
+  if [ "$done_" = 1 ] && [ -z "${MODES:-}" ]; then echo "$mode: finished, not carried"; continue; fi
+  modes+=("$mode")
 done
 [ ${#modes[@]} -gt 0 ] || { echo "no checkpoint in $runs" >&2; exit 1; }
 "$py" "$here/train.py" carry --runs "$runs" --data "$runs/data" --out "$carry" --modes "$(IFS=,; echo "${modes[*]}")"

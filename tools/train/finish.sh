@@ -9,10 +9,24 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 runs="${RUNS:-$HOME/.cache/sparse-gpt2/train}"
 py="${PYTHON:-/usr/bin/python3}"
-"$py" "$here/plot.py" --run "dense=$runs/dense/log.csv" --run "sparse=$runs/sparse/log.csv" \
+# The sparse model is the extension (extend_sparse.sh) once it has finished, else the 6400-step run;
+# SPARSE_RUN=sparse|sparse-ext chooses explicitly.
+sparse_run="${SPARSE_RUN:-}"
+if [ -z "$sparse_run" ]; then
+  sparse_run=sparse
+  if [ -f "$runs/sparse-ext/args.json" ]; then
+    ext_state=$("$py" -c "import csv,json,sys; a=json.load(open(sys.argv[1]))['args']; r=list(csv.DictReader(open(sys.argv[2])))
+print('done' if r and int(r[-1]['step']) == a['steps'] else 'step %s of %d' % (r[-1]['step'] if r else 0, a['steps']))" \
+      "$runs/sparse-ext/args.json" "$runs/sparse-ext/log.csv")
+    if [ "$ext_state" = done ]; then sparse_run=sparse-ext
+    else echo "note: the sparse extension is at $ext_state: exporting the 6400-step sparse run" >&2; fi
+  fi
+fi
+"$py" "$here/plot.py" --run "dense=$runs/dense/log.csv" --run "sparse=$runs/$sparse_run/log.csv" \
   --out "$runs/training_curves.png" --title "GPT-2 8x8x256 on Python (stdlib + Debian packages): dense vs block-sparse (1/8)"
 for mode in dense sparse; do
-  "$py" "$here/export.py" --run "$runs/$mode" --data "$runs/data" --out "$repo/weights/$mode" --name "$mode" \
+  run="$runs/$mode"; [ "$mode" = sparse ] && run="$runs/$sparse_run"
+  "$py" "$here/export.py" --run "$run" --data "$runs/data" --out "$repo/weights/$mode" --name "$mode" \
     --plot "$runs/training_curves.png"
 done
 # Held-out loss by the independent NumPy forward, checked against the cards; quality gates (override

@@ -24,7 +24,7 @@ if [ ! -f "$runs/data/train.bin" ]; then
   nice -n 15 "$py" "$here/train.py" prepare --out "$runs/data" "${pin[@]}" > "$runs/prepare.log" 2>&1 ||
     { cat "$runs/prepare.log" >&2; exit 1; }
 fi
-for mode in ${MODES:-dense sparse}; do
+for mode in ${MODES-dense sparse}; do  # MODES= (empty): only prepare the data
   if pgrep -f "train.py train .*--out $runs/$mode( |$)" >/dev/null; then echo "$mode: already running"; continue; fi
   OMP_NUM_THREADS=1 nohup nice -n 15 "$py" "$here/train.py" train --data "$runs/data" --out "$runs/$mode" \
     --mode "$mode" "${recipe[@]}" "$@" >> "$runs/$mode.log" 2>&1 &

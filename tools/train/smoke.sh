@@ -56,8 +56,9 @@ grep -q "stopped by SIGTERM" "$tmp/termed.log" || { cat "$tmp/termed.log"; fail 
   --val-packages python3-httplib2,python3-distro --tokenizer "$tmp/carry/tokenizer.json" > "$tmp/prepare2.log" ||
   { cat "$tmp/prepare2.log"; fail "prepare --tokenizer"; }
 cmp -s "$tmp/data/train.bin" "$tmp/data2/train.bin" || fail "prepare with the carried tokenizer gave another token stream"
-mv "$tmp/carry/first20.json" "$tmp/carry/sparse.json"; mv "$tmp/carry/first20.safetensors" "$tmp/carry/sparse.safetensors"
-mv "$tmp/carry/first20.log.csv" "$tmp/carry/sparse.log.csv"
+# carry files are named after the run folder they continue: rename them for the new folder, carried/
+mv "$tmp/carry/first20.json" "$tmp/carry/carried.json"; mv "$tmp/carry/first20.safetensors" "$tmp/carry/carried.safetensors"
+mv "$tmp/carry/first20.log.csv" "$tmp/carry/carried.log.csv"
 "$py" "$here/train.py" train "${tiny[@]/$tmp\/data/$tmp/data2}" "${long[@]}" --mode sparse --out "$tmp/carried" --resume \
   --carry "$tmp/carry" --rewarm 5 > "$tmp/carried.log" || { cat "$tmp/carried.log"; fail "train --resume --carry"; }
 grep -q "continued .* from carried f16 weights at step 20/40" "$tmp/carried.log" || { cat "$tmp/carried.log"; fail "the run did not continue from the carry"; }
@@ -71,6 +72,18 @@ assert [h["step"] for h in c["carried"]] == [20] and c["carried"][0]["optimizer"
 for n, t in c["model"].items():
     assert torch.isfinite(t).all(), n
 PY
+
+# An extension of a finished run (extend_sparse.sh): continues the 6-step sparse run to step 10 in a new
+# folder at the final density, leaving the finished run as it was; its card says so.
+"$py" "$here/train.py" train "${tiny[@]}" --mode sparse --out "$tmp/extended" --extend-from "$tmp/sparse" \
+  --steps 10 --lr 1e-3 > "$tmp/extended.log" || { cat "$tmp/extended.log"; fail "train --extend-from"; }
+"$py" - "$tmp/extended/ckpt.pt" "$tmp/sparse/ckpt.pt" <<'PY' || fail "the extension did not continue the finished run"
+import sys, torch
+e, s = torch.load(sys.argv[1]), torch.load(sys.argv[2])
+assert s["step"] == 6 and e["step"] == 10 and e["tokens"] == s["tokens"] * 10 // 6, (e["step"], e["tokens"])
+assert e["extended"]["step"] == 6 and e["extended"]["base_args"]["steps"] == 6, e["extended"]
+PY
+[ "$(cut -d, -f1 "$tmp/extended/log.csv" | tr '\n' ' ')" = "step 2 4 6 8 10 " ] || fail "extension log: $(cut -d, -f1 "$tmp/extended/log.csv" | tr '\n' ' ')"
 
 plot=()
 if "$py" -c 'import matplotlib' 2>/dev/null; then
@@ -87,6 +100,9 @@ done
 "$py" "$here/export.py" --run "$tmp/carried" --data "$tmp/data2" --out "$tmp/out/carried" --name smoke-carried \
   --sample-tokens 8 --threads 1 > "$tmp/export-carried.log" || { cat "$tmp/export-carried.log"; fail "export carried"; }
 grep -q "continued on a new machine | at step 20 " "$tmp/out/carried/README.md" || fail "the card does not say the run was carried"
+"$py" "$here/export.py" --run "$tmp/extended" --data "$tmp/data" --out "$tmp/out/extended" --name smoke-extended \
+  --sample-tokens 8 --threads 1 > "$tmp/export-extended.log" || { cat "$tmp/export-extended.log"; fail "export extended"; }
+grep -q "| extended | from step 6 " "$tmp/out/extended/README.md" || fail "the card does not say the run was extended"
 "$py" "$here/check_export.py" "$tmp/out/dense" "$tmp/out/sparse" || fail "exported folders do not check out"
 # The sparse export is BSR: the TypeScript loader reads it, and its converter gives back the same dense tensors.
 if command -v npx >/dev/null 2>&1 && [ -d "$here/../../node_modules" ]; then
@@ -110,4 +126,4 @@ fi
 # (uniform guessing over 300 tokens is about 6 bits/byte here).
 "$py" "$here/check_export.py" "$tmp/out/dense" "$tmp/out/sparse" --data "$tmp/data" --max-bpb 7 \
   --max-sparse-ratio 1.5 || fail "check_export --data (validation loss by the NumPy forward, thresholds)"
-echo "SMOKE OK: prepare, dense+sparse train, resume, carry to a new machine, export, golden, NumPy validation loss all passed ($tmp)"
+echo "SMOKE OK: prepare, dense+sparse train, resume, carry to a new machine, extension, export, golden, NumPy validation loss all passed ($tmp)"

@@ -2,10 +2,10 @@
 # Where the long training stands: per run, running or not, the last logged step, tokens, the last
 # validation loss, and the time left at the recent rate.
 runs="${RUNS:-$HOME/.cache/sparse-gpt2/train}"
-for mode in dense sparse; do
+for mode in dense sparse sparse-ext; do
   csv="$runs/$mode/log.csv"
   state=stopped; pgrep -f "train.py train .*--out $runs/$mode( |$)" >/dev/null && state=running
-  [ -f "$csv" ] || { echo "$mode: $state, no log yet ($csv)"; continue; }
+  [ -f "$csv" ] || { [ "$mode" = sparse-ext ] || echo "$mode: $state, no log yet ($csv)"; continue; }
   total=$(/usr/bin/python3 -c "import json;print(json.load(open('$runs/$mode/args.json'))['args']['steps'])")
   awk -F, -v mode="$mode" -v state="$state" -v total="$total" 'NR>1 {s=$1; t=$2; r=$4; k=$6; tl=$7; if ($8!="") vl=$8}
     END {left=(total-s)*t/(s>0?s:1)/(r>0?r:1)/3600;

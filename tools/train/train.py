@@ -73,7 +73,10 @@ def keep_frac_at(step, a):
     """Kept block fraction after optimizer step `step` (1-based). It falls from 1 to
     a.final_density over the first a.anneal_frac of the steps, then holds: 'linear' in the kept
     fraction, or 'cubic' (gradual pruning: fast at first, slow near the end, so the last blocks to
-    go have the longest to be chosen well)."""
+    go have the longest to be chosen well). An extension (--extend-from) continues a finished run,
+    whose anneal is over: it holds a.final_density throughout."""
+    if a.extend_from:
+        return a.final_density
     end = max(1, round(a.steps * a.anneal_frac))
     p = min(1.0, step / end)
     shape = 1 - p if a.anneal_shape == "linear" else (1 - p) ** 3
@@ -87,11 +90,13 @@ def ctx_at(step, a):
     return a.ctx_short if a.ctx_short and step < round(a.steps * a.ctx_short_frac) else a.ctx
 
 
-def lr_at(step, a):
-    """Linear warmup, then cosine decay to lr/10 (step is 0-based)."""
+def lr_at(step, a, start=0):
+    """Linear warmup, then cosine decay to lr/10 (step is 0-based). An extension's schedule starts
+    at the step it continues from (`start`): warmup to its own peak lr, cosine to lr/10 at a.steps."""
+    step -= start
     if step < a.warmup:
         return a.lr * (step + 1) / a.warmup
-    p = (step - a.warmup) / max(1, a.steps - a.warmup)
+    p = (step - a.warmup) / max(1, a.steps - start - a.warmup)
     return a.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, p))))
 
 
@@ -124,11 +129,11 @@ def eval_loss(model, val, ctx, n_windows, batch):
     return total / count
 
 
-def save_ckpt(path, model, opt, step, tokens, elapsed, a, cfg, rewarm_from, carried):
+def save_ckpt(path, model, opt, step, tokens, elapsed, a, cfg, rewarm_from, carried, extended):
     tmp = path + ".tmp"
     torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
                 "tokens": tokens, "elapsed_s": elapsed, "args": vars(a), "config": cfg.to_dict(),
-                "rewarm_from": rewarm_from, "carried": carried}, tmp)
+                "rewarm_from": rewarm_from, "carried": carried, "extended": extended}, tmp)
     os.replace(tmp, path)  # atomic: a kill during the save never leaves a torn checkpoint
 
 
@@ -154,10 +159,10 @@ def keep_csv_rows(src, dst, step):
 
 # Values of arguments added after a checkpoint was written (so --resume of an older run compares right).
 DEFAULTS = {"warmup": 30, "final_density": 1 / 8, "anneal_frac": 0.5, "anneal_shape": "linear",
-            "ctx_short": 0, "ctx_short_frac": 0.0}
+            "ctx_short": 0, "ctx_short_frac": 0.0, "extend_from": None}
 # The arguments that define a run: a resumed or carried run must have the same ones.
 RECIPE = ("mode", "seed", "steps", "batch", "ctx", "n_layer", "n_head", "n_embd", "lr", "block",
-          "warmup", "final_density", "anneal_frac", "anneal_shape", "ctx_short", "ctx_short_frac")
+          "warmup", "final_density", "anneal_frac", "anneal_shape", "ctx_short", "ctx_short_frac", "extend_from")
 
 
 def check_recipe(saved, a, path):
@@ -186,14 +191,16 @@ def cmd_train(a):
     csv_path = os.path.join(a.out, "log.csv")
     step, tokens, elapsed = 0, 0, 0.0
     rewarm_from, carried = None, []  # set when the run continues from carried weights (optimizer reset)
-    carry_json = os.path.join(a.carry, f"{a.mode}.json") if a.carry else None
+    extended = None  # set when this run extends a finished one (--extend-from): where and what it started from
+    run_name = os.path.basename(os.path.normpath(a.out))  # dense, sparse, sparse-ext: the carry's file names
+    carry_json = os.path.join(a.carry, f"{run_name}.json") if a.carry else None
     if a.resume and os.path.exists(ckpt_path):
         ck = torch.load(ckpt_path)
         check_recipe(ck["args"], a, ckpt_path)
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["opt"])
         step, tokens, elapsed = ck["step"], ck["tokens"], ck["elapsed_s"]
-        rewarm_from, carried = ck.get("rewarm_from"), ck.get("carried", [])
+        rewarm_from, carried, extended = ck.get("rewarm_from"), ck.get("carried", []), ck.get("extended")
         keep_csv_rows(csv_path, csv_path, step)
         log(f"resumed {a.out} at step {step}/{a.steps} ({tokens} tokens, {elapsed:.0f}s)")
     elif a.resume and carry_json and os.path.exists(carry_json):
@@ -212,26 +219,53 @@ def cmd_train(a):
         if not same_data:
             log("--carry: train.bin differs from the carried runs' (other package versions?): the batches "
                 "after the carry differ from an uninterrupted run's")
-        w16 = safetensors_io.load(os.path.join(a.carry, f"{a.mode}.safetensors"))
+        w16 = safetensors_io.load(os.path.join(a.carry, f"{run_name}.safetensors"))
         model.load_state_dict({n: torch.from_numpy(t.astype(np.float32)) for n, t in w16.items()})
         step, tokens, elapsed = cj["step"], cj["tokens"], cj["elapsed_s"]
-        rewarm_from = step
+        rewarm_from, extended = step, cj.get("extended")
         carried = cj.get("carried", []) + [{
             "step": step, "tokens": tokens, "date": time.strftime("%Y-%m-%d"), "weights": "f16",
             "optimizer": "reset", "rewarm_steps": a.rewarm, "same_train_bin": same_data}]
         if a.mode == "sparse":  # the f16 zeros already are the mask; re-impose it so kept counts are exact
             for _, w in sparse_matrices(model):
                 apply_topk_blocks(w, keep_frac_at(step, a), a.block)
-        keep_csv_rows(os.path.join(a.carry, f"{a.mode}.log.csv"), csv_path, step)
+        keep_csv_rows(os.path.join(a.carry, f"{run_name}.log.csv"), csv_path, step)
         log(f"continued {a.out} from carried f16 weights at step {step}/{a.steps} ({tokens} tokens); "
             f"optimizer reset, lr re-warmed over {a.rewarm} steps")
+    elif a.extend_from:
+        # More steps for a finished run, in a new folder (the finished run and its export stay as they
+        # were): weights and AdamW moments carry on; the lr warms up again to this command's --lr and
+        # decays over the new steps; a sparse run keeps its final density (the mask may still move
+        # between blocks, as in the held phase of the run). The batches continue the (seed, step) order.
+        if os.path.exists(ckpt_path):
+            raise SystemExit(f"{ckpt_path} exists: pass --resume to continue the extension, or choose a new --out")
+        src = torch.load(os.path.join(a.extend_from, "ckpt.pt"))
+        base = src["args"]
+        if src["step"] != base["steps"]:
+            raise SystemExit(f"--extend-from: {a.extend_from} is at step {src['step']} of {base['steps']}; "
+                             "finish it first")
+        for k in ("mode", "seed", "batch", "ctx", "n_layer", "n_head", "n_embd", "block", "final_density"):
+            if base.get(k, DEFAULTS.get(k)) != getattr(a, k):
+                raise SystemExit(f"--extend-from: {a.extend_from} was made with {k}={base.get(k)}, "
+                                 f"this command has {k}={getattr(a, k)}")
+        if a.steps <= src["step"]:
+            raise SystemExit(f"--steps {a.steps}: an extension of {a.extend_from} must end after its step {src['step']}")
+        model.load_state_dict(src["model"])
+        opt.load_state_dict(src["opt"])
+        step, tokens, elapsed = src["step"], src["tokens"], src["elapsed_s"]
+        carried = src.get("carried", [])
+        extended = {"from": os.path.abspath(a.extend_from), "step": step, "tokens": tokens,
+                    "date": time.strftime("%Y-%m-%d"), "base_args": base}
+        keep_csv_rows(os.path.join(a.extend_from, "log.csv"), csv_path, step)
+        log(f"extending {a.extend_from} (step {step}, {tokens} tokens) to step {a.steps} in {a.out}: "
+            f"lr warms up to {a.lr:g} over {a.warmup} steps, cosine to {a.lr / 10:g}")
     else:
         if os.path.exists(ckpt_path) and not a.resume:
             raise SystemExit(f"{ckpt_path} exists: pass --resume to continue it, or choose a new --out")
         with open(csv_path, "w", newline="") as f:
             csv.DictWriter(f, CSV_FIELDS).writeheader()
     with open(os.path.join(a.out, "args.json"), "w") as f:
-        json.dump({"args": vars(a), "config": cfg.to_dict(), "carried": carried}, f, indent=1)
+        json.dump({"args": vars(a), "config": cfg.to_dict(), "carried": carried, "extended": extended}, f, indent=1)
 
     mats = sparse_matrices(model) if a.mode == "sparse" else []
     model.train()
@@ -249,7 +283,7 @@ def cmd_train(a):
         signal.signal(sig, request_stop)
     def lr_now(step):  # the schedule, ramped up again over a.rewarm steps after a carry
         f = 1.0 if rewarm_from is None else min(1.0, (step - rewarm_from + 1) / max(1, a.rewarm))
-        return lr_at(step, a) * f
+        return lr_at(step, a, extended["step"] if extended else 0) * f
 
     while step < stop_at and stop["signal"] is None:
         t0 = time.time()
@@ -288,7 +322,7 @@ def cmd_train(a):
             log(" ".join(f"{k}={v}" for k, v in row.items()))
             t_last, tok_last, loss_acc, loss_n = now, tokens, 0.0, 0
         if time.time() - t_ckpt > a.ckpt_every_s or last or step == stop_at or stop["signal"] is not None:
-            save_ckpt(ckpt_path, model, opt, step, tokens, elapsed, a, cfg, rewarm_from, carried)
+            save_ckpt(ckpt_path, model, opt, step, tokens, elapsed, a, cfg, rewarm_from, carried, extended)
             t_ckpt = time.time()
     why = "done" if step == a.steps else f"stopped by {stop['signal']}" if stop["signal"] else "stopped"
     log(f"{why}: {a.out} step {step}/{a.steps}, {tokens} tokens, {elapsed:.0f}s (checkpoint {ckpt_path})")
@@ -319,7 +353,7 @@ def cmd_carry(a):
         keep_csv_rows(os.path.join(run, "log.csv"), os.path.join(a.out, f"{mode}.log.csv"), ck["step"])
         meta = {"format": "sparse-gpt2-carry/1", "mode": ck["args"]["mode"], "step": ck["step"], "tokens": ck["tokens"],
                 "elapsed_s": ck["elapsed_s"], "args": {k: ck["args"].get(k, DEFAULTS.get(k)) for k in RECIPE},
-                "config": ck["config"], "carried": ck.get("carried", []), "data": data,
+                "config": ck["config"], "carried": ck.get("carried", []), "extended": ck.get("extended"), "data": data,
                 "written": time.strftime("%Y-%m-%d %H:%M")}
         with open(os.path.join(a.out, f"{mode}.json"), "w") as f:
             json.dump(meta, f, indent=1)
@@ -372,6 +406,9 @@ def main():
     pt.add_argument("--carry", default=None, help="folder written by `carry`: with --resume and no "
                     "checkpoint, continue from its f16 weights (a new machine)")
     pt.add_argument("--rewarm", type=int, default=50, help="lr ramp (steps) after continuing from --carry")
+    pt.add_argument("--extend-from", default=None,
+                    help="a finished run's folder: continue it to --steps in --out (weights and AdamW state carry on; "
+                         "lr warms up again to --lr over --warmup steps; a sparse run holds --final-density)")
     pt.add_argument("--stop-after", type=int, default=None,
                     help="checkpoint and exit after this many steps of this invocation (tests --resume)")
     pc = sub.add_parser("carry", help="write the runs' f16 weights and state for a new machine")
