@@ -64,16 +64,18 @@ export const PASSAGES: Record<TextDomain, Passage> = {
 /** The English passage, as before the passages were per domain (about 100 GPT-2 tokens). */
 export const PERPLEXITY_PASSAGE = ENGLISH_PASSAGE;
 
-/** The prompt box's first text and a few examples to pick from, per domain. */
+/** The prompt box's first text and a few examples to pick from, per domain. The code prompts end inside
+ * a line: the embedded models' BPE joins a newline with the next line's indentation ("\n   " + " return"),
+ * so a prompt ending in "\n" asks for a token split they never saw in training (they indent with a tab). */
 export const PROMPTS: Record<TextDomain, { initial: string; examples: string[] }> = {
   code: {
-    initial: 'def add(a, b):\n',
+    initial: 'def add(a, b):\n    return',
     examples: [
-      'def add(a, b):\n',
-      'import os\n\n\ndef read_lines(path):\n',
-      'class Stack:\n    def __init__(self):\n',
+      'def add(a, b):\n    return',
+      'import os\n\n\ndef read_lines(path):\n    with',
+      'class Stack:\n    def __init__(self):\n        self.',
       'for i, line in enumerate(',
-      'if __name__ == "__main__":\n',
+      'if __name__ == "__main__":\n    main',
     ],
   },
   english: {

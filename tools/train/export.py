@@ -24,9 +24,12 @@ from model import GPT, GPTConfig, block_norms  # noqa: E402
 
 # The last one is the page's first prompt for the embedded pair (src/model/passage.ts, PROMPTS.code.initial): the
 # e2e check of the demo on these models compares the page's greedy output with it.
-GOLDEN_PROMPTS = ["def fibonacci(n):\n", "import os\nimport sys\n\n", "class Stack:\n    def __init__(self):\n",
-                  "def add(a, b):\n"]
-CARD_PROMPTS = GOLDEN_PROMPTS + ["for i in range(", "    def __repr__(self):\n        return "]
+# Prompts end inside a line, not at a newline: the BPE joins a newline with the next line's indentation
+# ("\n   " + " return"), so a prompt ending in "\n" leaves the model a split it never saw in training
+# (after a bare "\n" it sees only unindented or tab-indented lines) and it indents with a tab.
+GOLDEN_PROMPTS = ["def fibonacci(n):\n    if", "import os\nimport sys\n\n",
+                  "class Stack:\n    def __init__(self):\n        self.", "def add(a, b):\n    return"]
+CARD_PROMPTS = GOLDEN_PROMPTS + ["for i in range(", "    def __repr__(self):\n        return"]
 CONV1D_SUFFIXES = ("attn.c_attn.weight", "attn.c_proj.weight", "mlp.c_fc.weight", "mlp.c_proj.weight")
 TRAIN_SAMPLE_WINDOWS = 256  # the training-split figure: the first this many windows of train.bin
 SAMPLE_TEMPERATURE, SAMPLE_TOP_K, SAMPLE_SEED = 0.8, 40, 1234  # the card's sampled continuations
@@ -281,7 +284,7 @@ def main():
         rows = list(csv.DictReader(f))
     last_val = [r for r in rows if r["val_loss"]][-1]
     summary = {"name": a.name, "mode": args["mode"], "steps": ck["step"], "tokens_seen": ck["tokens"],
-               "train_wall_s": ck["elapsed_s"], "carried": ck.get("carried", []),
+               "train_wall_s": ck["elapsed_s"], "carried": ck.get("carried", []), "extended": ck.get("extended"),
                "val_loss_nats": ev["val"]["nats_per_token"], "val_bits_per_byte": ev["val"]["bits_per_byte"],
                "val_tokens": ev["val"]["tokens"], "eval": ev,
                "periodic_val_loss_last": float(last_val["val_loss"]),
@@ -339,6 +342,8 @@ def fence(s):
 
 def write_card(path, name, args, cfg, corpus, s, density, has_plot):
     sparse = args["mode"] == "sparse"
+    ext = s.get("extended")  # an extension (train.py --extend-from) of a finished run
+    base = ext["base_args"] if ext else args  # the recipe of the run up to ext["step"]
     ev = s["eval"]
     L = []
     L.append(f"# {name}: GPT-2 {cfg.n_layer}x{cfg.n_head}, n_embd {cfg.n_embd}, trained on Python source code\n")
@@ -352,8 +357,8 @@ def write_card(path, name, args, cfg, corpus, s, density, has_plot):
                  f"is cut into {args['block']}x{args['block']} blocks (Conv1D [in, out] layout, aligned with the "
                  f"{cfg.n_embd // cfg.n_head}-wide heads). After every optimizer step only the top-k blocks per "
                  "matrix by Frobenius norm are kept; the rest and their AdamW moments are zeroed. The kept fraction "
-                 f"fell from 1 to {args['final_density']:g} over the first {100 * args.get('anneal_frac', 0.5):g}% of "
-                 "the steps (" + ("linearly" if args.get("anneal_shape", "linear") == "linear" else
+                 f"fell from 1 to {base['final_density']:g} over the first {100 * base.get('anneal_frac', 0.5):g}% of "
+                 f"the first {base['steps']} steps (" + ("linearly" if base.get("anneal_shape", "linear") == "linear" else
                                   "cubic schedule: fast at first, slow near the end") +
                  ") and was held there. Embeddings, LayerNorms "
                  "and biases are dense. Stored block-sparse: `model.safetensors` holds each of those matrices as BSR "
@@ -362,7 +367,8 @@ def write_card(path, name, args, cfg, corpus, s, density, has_plot):
                  "file any GPT-2 implementation reads, bit for bit (pruned blocks are all +0.0).\n")
     else:
         L.append("**Dense baseline** for the block-sparse model in `weights/sparse/`: same seed, data order, "
-                 "step count and hyperparameters.\n")
+                 f"hyperparameters and {s['steps']} steps as the sparse run (whose card says whether it was "
+                 "continued beyond them).\n")
 
     L.append("## Evaluation\n")
     L.append("Next-token loss of the f16-rounded weights (f32 compute) over non-overlapping "
@@ -421,24 +427,31 @@ def write_card(path, name, args, cfg, corpus, s, density, has_plot):
     L.append(f"| tokens seen | {s['tokens_seen']:,} |")
     L.append(f"| wall time | {s['train_wall_s'] / 60:.1f} min (1 CPU thread at nice 15 on a 2-core machine shared with the other run and with other jobs) |")
     L.append(f"| optimizer | AdamW, betas (0.9, 0.95), weight decay {args['weight_decay']} on matrices/embeddings, "
-             f"peak lr {args['lr']:g}, {args['warmup']}-step warmup, cosine to lr/10, grad clip {args['grad_clip']} |")
+             f"peak lr {base['lr']:g}, {base['warmup']}-step warmup, cosine to lr/10 at step {base['steps']}, "
+             f"grad clip {args['grad_clip']} |")
     L.append(f"| seed | {args['seed']} (batches drawn by seed and step: identical for the dense and sparse runs) |")
     for c in s.get("carried", []):  # the run moved to a new machine without its checkpoint
         L.append(f"| continued on a new machine | at step {c['step']} ({c['tokens']:,} tokens, {c['date']}) from the "
                  f"committed {c['weights']} weights: AdamW moments reset, lr re-warmed over {c['rewarm_steps']} steps"
                  + ("" if c["same_train_bin"] else "; the token stream differed (other package versions)") + " |")
+    if ext:
+        L.append(f"| extended | from step {ext['step']} ({ext['tokens']:,} tokens, {ext['date']}) to step {s['steps']}, "
+                 f"as a continuation of the finished run: weights and AdamW moments kept, lr warmed up again over "
+                 f"{args['warmup']} steps to {args['lr']:g}, cosine to {args['lr'] / 10:g}; kept fraction held at "
+                 f"{args['final_density']:g}; batches continue the (seed, step) order. The dense baseline stopped at "
+                 f"step {ext['step']}: this model saw {s['tokens_seen'] / ext['tokens']:.2f}x its tokens |")
     L.append(f"| **validation loss** | **{ev['val']['nats_per_token']:.4f} nats/token, "
              f"{ev['val']['bits_per_byte']:.4f} bits/byte** over the whole validation split (see Evaluation) |")
     L.append(f"| periodic validation loss | {s['periodic_val_loss_last']:.4f} nats/token on the first "
              f"{args['eval_windows']} validation windows (the curve in the log and plot) |")
     L.append(f"| last train loss | {s['train_loss_last']:.4f} nats/token (mean of the last logging interval) |")
     L.append("")
-    if args.get("ctx_short") and args.get("ctx_short_frac"):
-        switch = round(args["ctx_short_frac"] * args["steps"])
-        L.append(f"Context schedule: the first {switch} steps trained on {args['ctx_short']}-token windows "
-                 f"({args['batch'] * args['ctx'] // args['ctx_short']} per batch, the same tokens per step), the rest on "
-                 f"{args['ctx']}; the periodic validation is always on {args.get('eval_ctx', args['ctx'])}-token "
-                 f"windows, so until step {switch} positions {args['ctx_short']}..{args['ctx'] - 1} (their position "
+    if base.get("ctx_short") and base.get("ctx_short_frac"):
+        switch = round(base["ctx_short_frac"] * base["steps"])
+        L.append(f"Context schedule: the first {switch} steps trained on {base['ctx_short']}-token windows "
+                 f"({base['batch'] * base['ctx'] // base['ctx_short']} per batch, the same tokens per step), the rest on "
+                 f"{base['ctx']}; the periodic validation is always on {base.get('eval_ctx', base['ctx'])}-token "
+                 f"windows, so until step {switch} positions {base['ctx_short']}..{base['ctx'] - 1} (their position "
                  "embeddings untrained) weigh on it, and the curve drops at the switch.\n")
     pilots_path = os.path.join(HERE, "pilots.json")
     if os.path.exists(pilots_path):
