@@ -109,8 +109,8 @@ export interface StepProbes {
 }
 
 /**
- * Measured on weights/dense (the embedded 8 × 8 × 256 model trained 400 steps): suggestThresholds of
+ * Measured on weights/dense (the embedded 8 × 8 × 256 model, 6400 steps on Python): suggestThresholds of
  * collectThresholdStats(dense, MEASURE_PROMPTS) with THRESHOLD_TARGETS; docs/instrumentation.md has the
  * distributions and the per-layer fractions dense and sparse fire at.
  */
-export const DEFAULT_THRESHOLDS: Thresholds = { head: 0.0142, neuron: 0.303, edge: 0.138 };
+export const DEFAULT_THRESHOLDS: Thresholds = { head: 0.0355, neuron: 0.0981, edge: 0.124 };
