@@ -58,6 +58,7 @@ test('the embedded pair: a Python prompt, perplexity on code, and the greedy con
   await expect(page.getByTestId('speedup')).toHaveText(/^\d+\.\d\d×$/);
   expect(problems, 'console errors or warnings').toEqual([]);
 
-  await page.screenshot({ path: testInfo.outputPath('demo-embedded-pair.png') });
+  // The whole page: the panels' generated Python is below the first screenful.
+  await page.screenshot({ path: testInfo.outputPath('demo-embedded-pair.png'), fullPage: true });
   await testInfo.attach('the demo on the embedded pair', { path: testInfo.outputPath('demo-embedded-pair.png'), contentType: 'image/png' });
 });
