@@ -425,7 +425,8 @@ def write_card(path, name, args, cfg, corpus, s, density, has_plot):
     L.append(f"| steps | {s['steps']} |")
     L.append(f"| batch | {args['batch']} x {args['ctx']} tokens |")
     L.append(f"| tokens seen | {s['tokens_seen']:,} |")
-    L.append(f"| wall time | {s['train_wall_s'] / 60:.1f} min (1 CPU thread at nice 15 on a 2-core machine shared with the other run and with other jobs) |")
+    L.append(f"| wall time | {s['train_wall_s'] / 60:.1f} min (1 CPU thread at nice 15 on a 2-core machine shared with the other run and with other jobs"
+             + (f"; the extension from step {ext['step']}: {args['threads']} threads at nice 19, alone" if ext else "") + ") |")
     L.append(f"| optimizer | AdamW, betas (0.9, 0.95), weight decay {args['weight_decay']} on matrices/embeddings, "
              f"peak lr {base['lr']:g}, {base['warmup']}-step warmup, cosine to lr/10 at step {base['steps']}, "
              f"grad clip {args['grad_clip']} |")
