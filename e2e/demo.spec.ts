@@ -219,10 +219,17 @@ test('a token whose text is HTML is shown as text, not markup, in the output and
   await openDemo(page, pair);
   const html = '<img src=x onerror="window.__xss=1">';
   await expect(page.getByRole('button', { name: 'Generate', exact: true })).toBeEnabled();
-  const panel = page.locator('sg-model-panel').first();
-  await panel.evaluate((el, text) => {
-    const p = el as HTMLElement & { data: unknown };
-    p.data = { promptText: 'prompt ', tokens: [{ id: 1, text }], promptTokens: [], views: [], metrics: { tokenCount: 1, tokensPerS: null, lastMsPerToken: null, medianMsPerToken: null, prefillMs: null, promptTokens: 1, decodeMs: [] } };
+  const panel = sparsePanel(page);
+  // The token goes in where a generated one would, the sparse slot's live data (a private field, as with
+  // app.gpu above). Setting the panel's .data instead raced with the app: any later re-render of the
+  // shell (a settings restore, a re-thresholded view) put the slot's own data back.
+  await page.evaluate((text) => {
+    const app = document.querySelector('sg-demo-app') as unknown as {
+      slots: { sparse: { live: unknown } };
+      requestUpdate(): void;
+    };
+    app.slots.sparse.live = { promptText: 'prompt ', tokens: [{ id: 1, text }], promptTokens: [], views: [], metrics: { tokenCount: 1, tokensPerS: null, lastMsPerToken: null, medianMsPerToken: null, prefillMs: null, promptTokens: 1, decodeMs: [] } };
+    app.requestUpdate();
   }, html);
   await expect(sparsePanel(page).getByRole('log', { name: 'Generated text' })).toHaveText(`prompt ${html}`);
   await expect(sparsePanel(page).locator('sg-token-strip button')).toHaveText('<img·src=x·onerror="window.__xss=1">');
