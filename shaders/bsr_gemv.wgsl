@@ -1,11 +1,11 @@
 // Block-sparse (BSR) decode matrix-vector product: y[yOffset + r] (op)= sum over the nonzero
 // BLOCK x BLOCK blocks of row-block r / BLOCK of W_block · x_block, + bias[r]. Zero blocks are never
-// read. Layout (GPU row order, rows = outputs): rowPtr[nRowBlocks + 1], colIdx[nnz], values f16 pairs,
+// read. Layout (GPU row order, rows = outputs): rowPtr[nRowBlocks + 1], colIdx[nnz], values weight-code pairs,
 // block b's row i at vec4 index (b * BLOCK + i) * BLOCK / 8. Same epilogues and the same two
 // variants as gemv.wgsl, the neuron probe included: the epilogue comes from lib/gemv_store.wgsl and
 // the cooperative entry from lib/gemv_entry.wgsl, around this file's rowDot; main_row is this file's own.
 
-struct Params { N: u32, K: u32, yOffset: u32, hasBias: u32, bitsWord: u32, _pad0: u32, _pad1: u32, _pad2: u32 }
+struct Params { N: u32, K: u32, yOffset: u32, hasBias: u32, bitsWord: u32, wScale: f32, _pad1: u32, _pad2: u32 }
 
 // #include thresholds
 

@@ -5,7 +5,7 @@
 //             16 through workgroup memory; a thread owns one output column and BLOCK / 4 rows.
 //   main_row  a thread per (output column, 8 rows of X), no workgroup memory, no barrier.
 
-struct Params { M: u32, N: u32, K: u32, ldy: u32, yOffset: u32, hasBias: u32, _pad0: u32, _pad1: u32 }
+struct Params { M: u32, N: u32, K: u32, ldy: u32, yOffset: u32, hasBias: u32, wScale: f32, _pad1: u32 }
 // #include step
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -61,12 +61,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         let h = lid % 2u;
         let w4 = w[(b * BLOCK + r) * cpb + kk0 / 8u + h];
         let kb = h * 8u;
-        let a = unpack2x16float(w4.x); let c = unpack2x16float(w4.y);
-        let d = unpack2x16float(w4.z); let e2 = unpack2x16float(w4.w);
-        ws[(kb + 0u) * BLOCK + r] = a.x; ws[(kb + 1u) * BLOCK + r] = a.y;
-        ws[(kb + 2u) * BLOCK + r] = c.x; ws[(kb + 3u) * BLOCK + r] = c.y;
-        ws[(kb + 4u) * BLOCK + r] = d.x; ws[(kb + 5u) * BLOCK + r] = d.y;
-        ws[(kb + 6u) * BLOCK + r] = e2.x; ws[(kb + 7u) * BLOCK + r] = e2.y;
+        let d = decode8(w4);
+        ws[(kb + 0u) * BLOCK + r] = d.a.x; ws[(kb + 1u) * BLOCK + r] = d.a.y;
+        ws[(kb + 2u) * BLOCK + r] = d.a.z; ws[(kb + 3u) * BLOCK + r] = d.a.w;
+        ws[(kb + 4u) * BLOCK + r] = d.b.x; ws[(kb + 5u) * BLOCK + r] = d.b.y;
+        ws[(kb + 6u) * BLOCK + r] = d.b.z; ws[(kb + 7u) * BLOCK + r] = d.b.w;
       }
       workgroupBarrier();
       for (var kk = 0u; kk < BK; kk++) {
@@ -115,9 +114,9 @@ fn main_row(@builtin(global_invocation_id) gid: vec3<u32>) {
   for (var b = rowPtr[n / BLOCK]; b < rowPtr[n / BLOCK + 1u]; b++) {
     let k0 = colIdx[b] * BLOCK;
     for (var c8 = 0u; c8 < cpb; c8++) {
-      let w4 = w[(b * BLOCK + ri) * cpb + c8];
-      let wa = vec4<f32>(unpack2x16float(w4.x), unpack2x16float(w4.y));
-      let wb = vec4<f32>(unpack2x16float(w4.z), unpack2x16float(w4.w));
+      let d = decode8(w[(b * BLOCK + ri) * cpb + c8]);
+      let wa = d.a;
+      let wb = d.b;
       let k = k0 + c8 * 8u;
       for (var i = 0u; i < ROWS; i++) {
         let m = m0 + i;

@@ -7,6 +7,10 @@ struct Params {
   rowStride2: u32,   // u32 words (f16 pairs) per wte / wpe row
   rowStart: u32,     // first vocab row held by this chunk
   rowCount: u32,     // vocab rows in this chunk
+  wteScale: f32,     // the weight codes' scales (lib/common.wgsl, decode2)
+  wpeScale: f32,
+  _pad0: u32,
+  _pad1: u32,
 }
 // #include step
 
@@ -19,6 +23,8 @@ struct Params {
 
 override WG: u32 = 64;
 
+// #include common
+
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let t = gid.y;
@@ -26,8 +32,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (t >= s.T || pair * 2u >= p.nEmbd) { return; }
   let id = tokens[s.pos0 + t];
   if (id < p.rowStart || id >= p.rowStart + p.rowCount) { return; }
-  let e = unpack2x16float(wte[(id - p.rowStart) * p.rowStride2 + pair]);
-  let q = unpack2x16float(wpe[(s.pos0 + t) * p.rowStride2 + pair]);
+  let e = decode2(wte[(id - p.rowStart) * p.rowStride2 + pair]) * p.wteScale;
+  let q = decode2(wpe[(s.pos0 + t) * p.rowStride2 + pair]) * p.wpeScale;
   let d = t * p.nEmbd + pair * 2u;
   x[d] = e.x + q.x;
   if (pair * 2u + 1u < p.nEmbd) { x[d + 1u] = e.y + q.y; }

@@ -1,17 +1,17 @@
 // Decode matrix-vector product: y[yOffset + r] (op)= dot(W[r, :], x) + bias[r] for r < N.
-// W is f16, two per u32, rows padded to kStride (a multiple of 8) so a row is read as vec4<u32>
+// W is in the weight code (lib/common.wgsl, decode8), two per u32, rows padded to kStride (a multiple of 8) so a row is read as vec4<u32>
 // (8 halves) per load. LANES threads share a row and reduce through workgroup memory (one barrier); a workgroup
 // holds WG / LANES rows. EPILOGUE (lib/epilogue.wgsl): plain, GELU (tanh form), residual add (y += ...), or GELU and
 // the neuron probe: a row whose activation is >= τ_neuron sets its bit in the probe buffer's bitset at
 // word bitsWord (cleared earlier in the pass by the layer's ln_2), so instrumentation costs the decode
 // step no dispatch of its own.
 
-struct Params { N: u32, K: u32, kStride8: u32, yOffset: u32, hasBias: u32, bitsWord: u32, _pad0: u32, _pad1: u32 }
+struct Params { N: u32, K: u32, kStride8: u32, yOffset: u32, hasBias: u32, bitsWord: u32, wScale: f32, _pad1: u32 }
 
 // #include thresholds
 
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> w: array<vec4<u32>>;   // (N, kStride) f16
+@group(0) @binding(1) var<storage, read> w: array<vec4<u32>>;   // (N, kStride) weight code
 @group(0) @binding(2) var<storage, read> bias: array<f32>;
 @group(0) @binding(3) var<storage, read> x: array<vec4<f32>>;   // (K) padded to a multiple of 8
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;

@@ -1,5 +1,5 @@
 // Prefill matrix-matrix product: Y[m, yOffset + n] (op)= sum_k X[m, k] * W[n, k] + bias[n],
-// for m < M (M = 0 means "the step's T"), n < N. X is f32 (M, K) row-major; W is f16 pairs (N, kStride).
+// for m < M (M = 0 means "the step's T"), n < N. X is f32 (M, K) row-major; W is weight-code pairs (N, kStride), lib/common.wgsl's decode8.
 // EPILOGUE (lib/epilogue.wgsl): plain, GELU (tanh form), residual add (y += ...). Two variants, chosen per adapter
 // by measurement (see src/kernels/matmul.ts):
 //   main      64 x 64 output tile per workgroup of 16 x 16 threads (4 x 4 outputs each), K in steps
@@ -7,7 +7,7 @@
 //   main_row  one thread per (output column n, 8 rows of X), no workgroup memory and no barrier:
 //             the fast path on CPU-emulated adapters, where barriers switch coroutines.
 
-struct Params { M: u32, N: u32, K: u32, kStride8: u32, ldy: u32, yOffset: u32, hasBias: u32, _pad0: u32 }
+struct Params { M: u32, N: u32, K: u32, kStride8: u32, ldy: u32, yOffset: u32, hasBias: u32, wScale: f32 }
 // #include step
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -61,14 +61,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
       var w4 = vec4<u32>(0u);
       if (n < p.N && chunk < p.kStride8) { w4 = w[n * p.kStride8 + chunk]; }
       let kb = h * 8u;
-      let a = unpack2x16float(w4.x);
-      let b = unpack2x16float(w4.y);
-      let c = unpack2x16float(w4.z);
-      let d = unpack2x16float(w4.w);
-      ws[(kb + 0u) * BN + r] = a.x; ws[(kb + 1u) * BN + r] = a.y;
-      ws[(kb + 2u) * BN + r] = b.x; ws[(kb + 3u) * BN + r] = b.y;
-      ws[(kb + 4u) * BN + r] = c.x; ws[(kb + 5u) * BN + r] = c.y;
-      ws[(kb + 6u) * BN + r] = d.x; ws[(kb + 7u) * BN + r] = d.y;
+      let d = decode8(w4);
+      ws[(kb + 0u) * BN + r] = d.a.x; ws[(kb + 1u) * BN + r] = d.a.y;
+      ws[(kb + 2u) * BN + r] = d.a.z; ws[(kb + 3u) * BN + r] = d.a.w;
+      ws[(kb + 4u) * BN + r] = d.b.x; ws[(kb + 5u) * BN + r] = d.b.y;
+      ws[(kb + 6u) * BN + r] = d.b.z; ws[(kb + 7u) * BN + r] = d.b.w;
     }
     workgroupBarrier();
     for (var kk = 0u; kk < BK; kk++) {
@@ -133,12 +130,10 @@ fn main_row(@builtin(global_invocation_id) gid: vec3<u32>) {
   // Edge rows or K not a multiple of 8: scalar loads with bounds checks.
   var acc: array<f32, ROWS>;
   for (var c = 0u; c < p.kStride8; c++) {
-    let w4 = w[base + c];
-    let wa = vec4<f32>(unpack2x16float(w4.x), unpack2x16float(w4.y));
-    let wb = vec4<f32>(unpack2x16float(w4.z), unpack2x16float(w4.w));
+    let d = decode8(w[base + c]);
     for (var i = 0u; i < ROWS; i++) {
       let xv8 = x8(m0 + i, c * 8u, M);
-      acc[i] += dot(wa, xv8[0]) + dot(wb, xv8[1]);
+      acc[i] += dot(d.a, xv8[0]) + dot(d.b, xv8[1]);
     }
   }
   for (var i = 0u; i < ROWS; i++) {

@@ -1,4 +1,5 @@
-// The linear kernels' arithmetic helpers, kept once: GPT-2's GELU and the f16 x f32 dot product of 8 values.
+// The linear kernels' arithmetic helpers, kept once: GPT-2's GELU and the weight code's decode (8 weights
+// per vec4<u32>) and dot product.
 // Needs from the including file: nothing.
 
 // GPT-2's tanh-approximated GELU; the argument is clamped so tanh never sees an overflowing input.
@@ -7,8 +8,27 @@ fn gelu(v: f32) -> f32 {
   return 0.5 * v * (1.0 + tanh(u));
 }
 
-// Dot product of 8 f16 weights (two per u32) with 8 f32 activations.
+// Eight weights in order: a = elements 0..3, b = 4..7.
+struct W8 { a: vec4<f32>, b: vec4<f32> }
+
+// The weight code (src/shared/f16.ts, packWeightPairs): each u32 holds elements 2i (low 16 bits) and 2i + 1
+// (high), f16 bit layouts whose exponents the host shifted so that moving the 15 magnitude bits to bits
+// 13..27 and the sign to bit 31 gives a normal f32: the weight times 2^(shift - 112), exactly. Callers
+// multiply each finished dot product by the matrix's scale (p.wScale). Four masks and shifts per pair,
+// where unpack2x16float costs a CPU-emulated adapter about thirty instructions.
+fn decode8(w4: vec4<u32>) -> W8 {
+  let lo = bitcast<vec4<f32>>(((w4 & vec4<u32>(0x7fffu)) << vec4<u32>(13u)) | ((w4 & vec4<u32>(0x8000u)) << vec4<u32>(16u)));
+  let hi = bitcast<vec4<f32>>(((w4 >> vec4<u32>(3u)) & vec4<u32>(0x0fffe000u)) | (w4 & vec4<u32>(0x80000000u)));
+  return W8(vec4<f32>(lo.x, hi.x, lo.y, hi.y), vec4<f32>(lo.z, hi.z, lo.w, hi.w));
+}
+
+// One u32 of the weight code: (element 2i, element 2i + 1), unscaled as decode8.
+fn decode2(v: u32) -> vec2<f32> {
+  return bitcast<vec2<f32>>(vec2<u32>(((v & 0x7fffu) << 13u) | ((v & 0x8000u) << 16u), ((v >> 3u) & 0x0fffe000u) | (v & 0x80000000u)));
+}
+
+// Dot product of 8 coded weights with 8 f32 activations, unscaled.
 fn dot8(w4: vec4<u32>, xa: vec4<f32>, xb: vec4<f32>) -> f32 {
-  return dot(vec4<f32>(unpack2x16float(w4.x), unpack2x16float(w4.y)), xa) +
-         dot(vec4<f32>(unpack2x16float(w4.z), unpack2x16float(w4.w)), xb);
+  let d = decode8(w4);
+  return dot(d.a, xa) + dot(d.b, xb);
 }

@@ -1,6 +1,6 @@
 // The decode gemv kernels' (gemv.wgsl, bsr_gemv.wgsl) fused epilogue: bias, then plain / GELU / residual add,
 // or GELU plus the neuron probe (the firing neuron's bit set with atomicOr).
-// Needs from the including file: p (N, hasBias, yOffset, bitsWord), bias, y, th: Thresholds, bits, the override
+// Needs from the including file: p (N, hasBias, yOffset, bitsWord, wScale), bias, y, th: Thresholds, bits, the override
 // EPILOGUE; and lib common (gelu), epilogue (EPILOGUE_*), thresholds (struct Thresholds).
 
 // MLP neuron `row` has post-GELU activation `a`: set its bit when it fires (a >= τ_neuron).
@@ -9,7 +9,7 @@ fn markNeuron(row: u32, a: f32) {
 }
 
 fn store(row: u32, acc: f32) {
-  var v = acc;
+  var v = acc * p.wScale;   // the weight code's scale (lib/common.wgsl, decode8)
   if (p.hasBias == 1u) { v += bias[row]; }
   let o = p.yOffset + row;
   if (EPILOGUE == EPILOGUE_GELU) { y[o] = gelu(v); }

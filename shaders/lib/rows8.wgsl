@@ -6,11 +6,12 @@
 // spilled to memory by CPU-emulated adapters.
 struct Rows8 { lo: vec4<f32>, hi: vec4<f32> }
 
-// One chunk of 8 f16 weights (w4) against the same 8 columns of 8 consecutive rows of x: row r's chunk
+// One chunk of 8 coded weights (w4, lib/common.wgsl's decode8) against the same 8 columns of 8 consecutive rows of x: row r's chunk
 // starts at vec4 index xi + r * rowStride.
 fn chunkRows8(w4: vec4<u32>, xi: u32, rowStride: u32) -> Rows8 {
-  let wa = vec4<f32>(unpack2x16float(w4.x), unpack2x16float(w4.y));
-  let wb = vec4<f32>(unpack2x16float(w4.z), unpack2x16float(w4.w));
+  let d = decode8(w4);
+  let wa = d.a;
+  let wb = d.b;
   return Rows8(
     vec4<f32>(dot(wa, xv[xi]) + dot(wb, xv[xi + 1u]),
               dot(wa, xv[xi + rowStride]) + dot(wb, xv[xi + rowStride + 1u]),

@@ -42,7 +42,7 @@ export async function measureCrossover(gpu: GpuContext, nEmbd: number, block: Bs
   const rows: CrossoverRow[] = [];
   const denseM = uploadMatrix(pool, 'dense', dense, N, K, 'rows-cols');
   const time = async (make: (v: GemvVariant) => Dispatch) => fastestVariant(ctx, (['coop', 'row'] as const).map((variant) => ({ variant, list: [make(variant)] })), 1, reps);
-  const d = await time((variant) => createGemv(ctx, { label: 'dense', w: denseM.buffer, N, K, kStride: denseM.kStride, x, y, epilogue: 'none', variant }));
+  const d = await time((variant) => createGemv(ctx, { label: 'dense', w: denseM.buffer, wScale: denseM.code.scale, N, K, kStride: denseM.kStride, x, y, epilogue: 'none', variant }));
   rows.push({ kernel: 'dense', variant: d.variant, density: 1, ms: d.ms[d.variant], gbPerS: denseM.bytes / d.ms[d.variant] / 1e6 });
   for (const density of [1, 1 / 2, 1 / 4, 1 / 8, 1 / 16]) {
     const w = dense.slice();

@@ -2,7 +2,7 @@
 // (shaders/bsr_gemv.wgsl for decode, shaders/bsr_matmul.wgsl for prefill). The CPU reference is
 // linearRef on the same matrix with its zeros (./linear): BSR changes the work, not the maths.
 
-import { packF16Pairs } from '../shared/f16';
+import { packWeightPairs, weightCodeFor, type WeightCode } from '../shared/f16';
 import type { BufferPool } from '../gpu/buffers';
 import { defineUniform, shaderUniforms } from '../gpu/uniform';
 import { makeBindGroup, grid1d, ceilDiv, stepUniform, thresholdsUniform, type Dispatch, type KernelContext } from './kernel';
@@ -17,7 +17,7 @@ export const bsrGemvParams = defineUniform('Params', [
   { name: 'yOffset', type: 'u32' },
   { name: 'hasBias', type: 'u32' },
   { name: 'bitsWord', type: 'u32' }, // the neuron probe's first bitset word
-  { name: '_pad0', type: 'u32' },
+  { name: 'wScale', type: 'f32' }, // the weight code's scale (src/shared/f16.ts)
   { name: '_pad1', type: 'u32' },
   { name: '_pad2', type: 'u32' },
 ]);
@@ -30,7 +30,7 @@ export const bsrMatmulParams = defineUniform('Params', [
   { name: 'ldy', type: 'u32' },
   { name: 'yOffset', type: 'u32' },
   { name: 'hasBias', type: 'u32' },
-  { name: '_pad0', type: 'u32' },
+  { name: 'wScale', type: 'f32' }, // the weight code's scale (src/shared/f16.ts)
   { name: '_pad1', type: 'u32' },
 ]);
 
@@ -52,6 +52,8 @@ export interface GpuBsrMatrix {
   rowPtr: GPUBuffer;
   colIdx: GPUBuffer;
   values: GPUBuffer;
+  /** The values' weight code: kernels multiply each dot product by code.scale. */
+  code: WeightCode;
   /** Bytes of weights (values + indices) a full pass reads. */
   bytes: number;
 }
@@ -59,14 +61,15 @@ export interface GpuBsrMatrix {
 export interface BsrHost {
   rowPtr: Uint32Array;
   colIdx: Uint32Array;
-  /** f16 pairs; block b's row i at u32 (b * B + i) * B / 2. */
+  /** Weight-code pairs (src/shared/f16.ts); block b's row i at u32 (b * B + i) * B / 2. */
   values: Uint32Array;
+  code: WeightCode;
   nnzBlocks: number;
   nRowBlocks: number;
   nColBlocks: number;
 }
 
-/** Blocks of dense (rows, cols) row-major that hold any nonzero, as BSR with f16 values. */
+/** Blocks of dense (rows, cols) row-major that hold any nonzero, as BSR with weight-code values. */
 export function packBsr(dense: Float32Array, rows: number, cols: number, block: number): BsrHost {
   if (dense.length !== rows * cols) throw new Error(`packBsr: ${dense.length} values for ${rows} x ${cols}`);
   if (!(BSR_BLOCKS as readonly number[]).includes(block)) throw new Error(`packBsr: block ${block} is not one of ${BSR_BLOCKS.join(', ')}`);
@@ -86,6 +89,7 @@ export function packBsr(dense: Float32Array, rows: number, cols: number, block: 
     rowPtr[rb + 1] = cols_.length;
   }
   const nnz = cols_.length;
+  const code = weightCodeFor(dense);
   const values = new Uint32Array(Math.max(1, (nnz * block * block) / 2));
   const row = new Float32Array(block);
   for (let rb = 0; rb < nRowBlocks; rb++) {
@@ -95,11 +99,11 @@ export function packBsr(dense: Float32Array, rows: number, cols: number, block: 
         row.fill(0);
         const r = rb * block + i;
         if (r < rows) for (let k = 0; k < block && cb * block + k < cols; k++) row[k] = dense[r * cols + cb * block + k];
-        values.set(packF16Pairs(row), ((b * block + i) * block) / 2);
+        values.set(packWeightPairs(row, code), ((b * block + i) * block) / 2);
       }
     }
   }
-  return { rowPtr, colIdx: new Uint32Array(cols_.length ? cols_ : [0]), values, nnzBlocks: nnz, nRowBlocks, nColBlocks };
+  return { rowPtr, colIdx: new Uint32Array(cols_.length ? cols_ : [0]), values, code, nnzBlocks: nnz, nRowBlocks, nColBlocks };
 }
 
 /** Uploads dense (rows, cols) as BSR; pass `packed` when the caller already ran packBsr (the engine measures density with it). */
@@ -112,6 +116,7 @@ export function uploadBsr(pool: BufferPool, label: string, dense: Float32Array, 
     rowPtr: pool.upload(`${label}.rowPtr`, h.rowPtr),
     colIdx: pool.upload(`${label}.colIdx`, h.colIdx),
     values: pool.upload(`${label}.values`, h.values),
+    code: h.code,
     bytes: h.nnzBlocks * block * block * 2 + h.rowPtr.byteLength + h.nnzBlocks * 4,
   };
 }
@@ -134,7 +139,7 @@ export function createBsrGemv(
     : ctx.pipelines.get(BSR_GEMV_SHADER.shader, { ...common, WG: GEMV_ROW_WG }, 'main_row');
   const params = ctx.pool.uniform(
     `${o.label} params`,
-    bsrGemvParams.pack({ N: o.w.rows, K: o.w.cols, yOffset: o.yOffset ?? 0, hasBias: o.bias ? 1 : 0, bitsWord: o.neurons?.word ?? 0 }),
+    bsrGemvParams.pack({ N: o.w.rows, K: o.w.cols, yOffset: o.yOffset ?? 0, hasBias: o.bias ? 1 : 0, bitsWord: o.neurons?.word ?? 0, wScale: o.w.code.scale }),
   );
   const wgCount = variant === 'coop' ? ceilDiv(o.w.rows, GEMV_WG / lanes) : ceilDiv(o.w.rows, GEMV_ROW_WG * GEMV_ROWS_PER_THREAD);
   return {
@@ -153,7 +158,7 @@ export function createBsrMatmul(
   const pipeline = ctx.pipelines.get(BSR_MATMUL_SHADER.shader, { EPILOGUE: EPILOGUE_CODE[o.epilogue], BLOCK: o.w.block }, variant === 'tiled' ? 'main' : 'main_row');
   const params = ctx.pool.uniform(
     `${o.label} params`,
-    bsrMatmulParams.pack({ M: o.M ?? 0, N: o.w.rows, K: o.w.cols, ldy: o.ldy ?? o.w.rows, yOffset: o.yOffset ?? 0, hasBias: o.bias ? 1 : 0 }),
+    bsrMatmulParams.pack({ M: o.M ?? 0, N: o.w.rows, K: o.w.cols, ldy: o.ldy ?? o.w.rows, yOffset: o.yOffset ?? 0, hasBias: o.bias ? 1 : 0, wScale: o.w.code.scale }),
   );
   const nRowBlocks = Math.ceil(o.w.rows / o.w.block);
   return {

@@ -10,6 +10,10 @@ export const embedParams = defineUniform('Params', [
   { name: 'rowStride2', type: 'u32' }, // u32 words (f16 pairs) per wte / wpe row
   { name: 'rowStart', type: 'u32' }, // first vocab row held by this chunk
   { name: 'rowCount', type: 'u32' },
+  { name: 'wteScale', type: 'f32' }, // the weight codes' scales (src/shared/f16.ts)
+  { name: 'wpeScale', type: 'f32' },
+  { name: '_pad0', type: 'u32' },
+  { name: '_pad1', type: 'u32' },
 ]);
 
 export const EMBED_SHADER = shaderUniforms('embed', { 0: embedParams, 1: stepUniform });
@@ -27,7 +31,7 @@ export function createEmbed(
   return o.wteChunks.map((c, i) => {
     const params = ctx.pool.uniform(
       `embed[${i}] params`,
-      embedParams.pack({ nEmbd, rowStride2: o.wte.kStride / 2, rowStart: c.rowStart, rowCount: c.rowCount }),
+      embedParams.pack({ nEmbd, rowStride2: o.wte.kStride / 2, rowStart: c.rowStart, rowCount: c.rowCount, wteScale: o.wte.code.scale, wpeScale: o.wpe.code.scale }),
     );
     return {
       label: `embed[${i}]`,

@@ -13,7 +13,7 @@ export const gemvParams = defineUniform('Params', [
   { name: 'yOffset', type: 'u32' },
   { name: 'hasBias', type: 'u32' },
   { name: 'bitsWord', type: 'u32' }, // the neuron probe's first bitset word
-  { name: '_pad0', type: 'u32' },
+  { name: 'wScale', type: 'f32' }, // the weight code's scale (src/shared/f16.ts)
   { name: '_pad1', type: 'u32' },
 ]);
 
@@ -41,8 +41,10 @@ export function createGemv(
   ctx: KernelContext,
   o: {
     label: string;
-    /** Weight rows (N, kStride) f16 pairs, or a row chunk of them. */
+    /** Weight rows (N, kStride) in the weight code, two per u32, or a row chunk of them. */
     w: Binding;
+    /** The matrix's WeightCode.scale. */
+    wScale: number;
     N: number;
     K: number;
     kStride: number;
@@ -65,7 +67,7 @@ export function createGemv(
     : ctx.pipelines.get(GEMV_SHADER.shader, { WG: GEMV_ROW_WG, EPILOGUE }, 'main_row');
   const params = ctx.pool.uniform(
     `${o.label} params`,
-    gemvParams.pack({ N: o.N, K: o.K, kStride8: o.kStride / 8, yOffset: o.yOffset ?? 0, hasBias: o.bias ? 1 : 0, bitsWord: o.neurons?.word ?? 0 }),
+    gemvParams.pack({ N: o.N, K: o.K, kStride8: o.kStride / 8, yOffset: o.yOffset ?? 0, hasBias: o.bias ? 1 : 0, bitsWord: o.neurons?.word ?? 0, wScale: o.wScale }),
   );
   const wgCount = variant === 'coop' ? ceilDiv(o.N, GEMV_WG / lanes) : ceilDiv(o.N, GEMV_ROW_WG * GEMV_ROWS_PER_THREAD);
   return {

@@ -8,7 +8,7 @@ import { uploadMatrix, rowChunks, packMatrix } from './packed';
 import { createGemv } from './gemv';
 import { createMatmul } from './matmul';
 import { linearRef } from './linear';
-import { roundToF16 } from '../shared/f16';
+import { roundToF16, weightCodeFor } from '../shared/f16';
 import type { Epilogue } from './gelu';
 
 const shapes: Array<[number, number, number, Epilogue]> = [
@@ -40,8 +40,8 @@ describe('linear kernels match the CPU reference', async () => {
           const yb = ctx.pool.upload('y', y0);
           const bb = ctx.pool.upload('bias', bias);
           const d = kind === 'gemv:coop' || kind === 'gemv:row'
-            ? createGemv(ctx, { label: 'gemv', w: wm.buffer, N, K, kStride: wm.kStride, bias: bb, x: xb, y: yb, epilogue, variant: kind === 'gemv:coop' ? 'coop' : 'row' })
-            : createMatmul(ctx, { label: 'matmul', x: xb, w: wm.buffer, N, K, kStride: wm.kStride, bias: bb, y: yb, epilogue, variant: kind === 'matmul:tiled' ? 'tiled' : 'row' });
+            ? createGemv(ctx, { label: 'gemv', w: wm.buffer, wScale: wm.code.scale, N, K, kStride: wm.kStride, bias: bb, x: xb, y: yb, epilogue, variant: kind === 'gemv:coop' ? 'coop' : 'row' })
+            : createMatmul(ctx, { label: 'matmul', x: xb, w: wm.buffer, wScale: wm.code.scale, N, K, kStride: wm.kStride, bias: bb, y: yb, epilogue, variant: kind === 'matmul:tiled' ? 'tiled' : 'row' });
           await runOnce(ctx, [d], { pos0: 0, T: M, rand: 0, writePos: 0 });
           return readF32(ctx.device, yb, M * N);
         });
@@ -64,8 +64,8 @@ describe('linear kernels match the CPU reference', async () => {
       const yg = ctx.pool.storage('yg', V * 4);
       const ym = ctx.pool.storage('ym', M * V * 4);
       const list = chunks.flatMap((c, i) => [
-        createGemv(ctx, { label: `g${i}`, w: c.binding, N: c.rowCount, K: D, kStride: wm.kStride, x: xb, y: yg, yOffset: c.rowStart, epilogue: 'none', variant: i % 2 ? 'row' : 'coop' }),
-        createMatmul(ctx, { label: `m${i}`, x: xb, w: c.binding, N: c.rowCount, K: D, kStride: wm.kStride, y: ym, ldy: V, yOffset: c.rowStart, epilogue: 'none', variant: i % 2 ? 'tiled' : 'row' }),
+        createGemv(ctx, { label: `g${i}`, w: c.binding, wScale: wm.code.scale, N: c.rowCount, K: D, kStride: wm.kStride, x: xb, y: yg, yOffset: c.rowStart, epilogue: 'none', variant: i % 2 ? 'row' : 'coop' }),
+        createMatmul(ctx, { label: `m${i}`, x: xb, w: c.binding, wScale: wm.code.scale, N: c.rowCount, K: D, kStride: wm.kStride, y: ym, ldy: V, yOffset: c.rowStart, epilogue: 'none', variant: i % 2 ? 'tiled' : 'row' }),
       ]);
       await runOnce(ctx, list, { pos0: 0, T: M, rand: 0, writePos: 0 });
       return { gemvOut: await readF32(ctx.device, yg, V), matOut: await readF32(ctx.device, ym, M * V), nChunks: chunks.length };
@@ -77,10 +77,54 @@ describe('linear kernels match the CPU reference', async () => {
 
   it('packMatrix transposes Conv1D (in, out) weights and pads rows to 8 halves', () => {
     const w = new Float32Array([1, 2, 3, 4, 5, 6]); // (in=2, out=3)
-    const packed = new Uint16Array(packMatrix(w, 3, 2, 'cols-rows').buffer);
+    const code = weightCodeFor(w);
+    expect(code.shift).toBe(14); // 6 has f16 exponent 17: codes are the f16 bits + 14 << 10
+    const packed = new Uint16Array(packMatrix(w, 3, 2, 'cols-rows', code).buffer);
     expect(packed.length).toBe(3 * 8);
     // Row 0 of the GPU layout is output 0: inputs (1, 4), then zero padding.
-    expect(Array.from(packed.subarray(0, 3))).toEqual([0x3c00, 0x4400, 0]);
-    expect(Array.from(packed.subarray(8, 10))).toEqual([0x4000, 0x4500]);
+    expect(Array.from(packed.subarray(0, 3))).toEqual([0x3c00 + 0x3800, 0x4400 + 0x3800, 0]);
+    expect(Array.from(packed.subarray(8, 10))).toEqual([0x4000 + 0x3800, 0x4500 + 0x3800]);
+  });
+
+  it('weights at every f16 scale, subnormals and zeros included, decode exactly in gemv and matmul', async () => {
+    // Rows of very different magnitudes: f16 subnormals (2^-24 .. 2^-15), tiny normals, ones, zeros.
+    const [M, N, K] = [3, 16, 64];
+    const r = rng(7);
+    const w = new Float32Array(N * K);
+    for (let i = 0; i < w.length; i++) {
+      const row = Math.floor(i / K);
+      const mag = row % 4 === 0 ? 2 ** -(15 + (i % 10)) : row % 4 === 1 ? 2 ** -12 : row % 4 === 2 ? 1 : 0;
+      w[i] = mag * (r() < 0.5 ? -1 : 1) * (1 + Math.floor(r() * 1024) / 1024);
+    }
+    w[5] = 3.5; // the largest |w|, so the code is shifted by 31 - 16
+    // |x| >= 1/2 keeps every product above where a flushing adapter drops raw products (max|w| * 2^-30; see
+    // weightCodeFor): the rows of subnormals must come out exact, not merely close.
+    const x = new Float32Array(M * K).map(() => (r() < 0.5 ? -1 : 1) * (0.5 + r() / 2));
+    const wq = roundToF16(w);
+    expect(wq.some((v) => v !== 0 && Math.abs(v) < 2 ** -14)).toBe(true); // subnormals really are in the matrix
+    const expected = linearRef({ x, w: wq, M, N, K, epilogue: 'none' });
+    const { gemvOut, matOut } = await gpuCheck(ctx.gpu, 'subnormal weights', async () => {
+      const wm = uploadMatrix(ctx.pool, 'w', w, N, K, 'rows-cols');
+      const xb = ctx.pool.upload('x', x);
+      const yg = ctx.pool.storage('yg', N * 4);
+      const ym = ctx.pool.storage('ym', M * N * 4);
+      await runOnce(ctx, [
+        createGemv(ctx, { label: 'g', w: wm.buffer, wScale: wm.code.scale, N, K, kStride: wm.kStride, x: xb, y: yg, epilogue: 'none', variant: 'row' }),
+        createMatmul(ctx, { label: 'm', x: xb, w: wm.buffer, wScale: wm.code.scale, N, K, kStride: wm.kStride, y: ym, epilogue: 'none', variant: 'tiled' }),
+      ], { pos0: 0, T: M, rand: 0, writePos: 0 });
+      return { gemvOut: await readF32(ctx.device, yg, N), matOut: await readF32(ctx.device, ym, M * N) };
+    });
+    // Row by row: an adapter that flushes f32 subnormals drops raw products and partial sums below 2^-126,
+    // at most 2K * max|w| * 2^-30 per output (weightCodeFor); the rows of subnormals, ~1e-6 .. 1e-4, stay
+    // far from 0, so a decode that flushed them would fail here.
+    const bound = 2 * K * 3.5 * 2 ** -30;
+    for (const [got, want] of [[gemvOut, expected.subarray(0, N)], [matOut, expected]] as const) {
+      for (let i = 0; i < want.length; i++) {
+        if (want[i] === 0) expect(got[i]).toBe(0);
+        else expect(Math.abs(got[i] - want[i])).toBeLessThan(1e-5 * Math.abs(want[i]) + bound);
+      }
+    }
+    const subnormalRow = (n: number) => n % 4 === 0;
+    expect(Array.from(gemvOut).filter((_, n) => subnormalRow(n)).every((v) => Math.abs(v) > 20 * bound)).toBe(true);
   });
 });

@@ -14,7 +14,7 @@ export const matmulParams = defineUniform('Params', [
   { name: 'ldy', type: 'u32' },
   { name: 'yOffset', type: 'u32' },
   { name: 'hasBias', type: 'u32' },
-  { name: '_pad0', type: 'u32' },
+  { name: 'wScale', type: 'f32' }, // the weight code's scale (src/shared/f16.ts)
 ]);
 
 export const MATMUL_SHADER = shaderUniforms('matmul', { 0: matmulParams, 1: stepUniform });
@@ -29,7 +29,10 @@ export function createMatmul(
   o: {
     label: string;
     x: GPUBuffer;
+    /** Weight rows (N, kStride) in the weight code, or a row chunk of them. */
     w: Binding;
+    /** The matrix's WeightCode.scale. */
+    wScale: number;
     /** Rows of x; 0 means "the step's T". */
     M?: number;
     N: number;
@@ -48,7 +51,7 @@ export function createMatmul(
   const pipeline = ctx.pipelines.get(MATMUL_SHADER.shader, { EPILOGUE: EPILOGUE_CODE[o.epilogue] }, variant === 'tiled' ? 'main' : 'main_row');
   const params = ctx.pool.uniform(
     `${o.label} params`,
-    matmulParams.pack({ M: o.M ?? 0, N: o.N, K: o.K, kStride8: o.kStride / 8, ldy: o.ldy ?? o.N, yOffset: o.yOffset ?? 0, hasBias: o.bias ? 1 : 0 }),
+    matmulParams.pack({ M: o.M ?? 0, N: o.N, K: o.K, kStride8: o.kStride / 8, ldy: o.ldy ?? o.N, yOffset: o.yOffset ?? 0, hasBias: o.bias ? 1 : 0, wScale: o.wScale }),
   );
   return {
     label: `${o.label} [${variant}]`,

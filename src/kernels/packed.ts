@@ -1,8 +1,9 @@
-// Weight matrices on the GPU: f16, two per u32, one row per output feature, rows padded to a
-// multiple of 8 halves so kernels read a row as vec4<u32>. Matrices can be bound in row chunks to
+// Weight matrices on the GPU: the f16 weight code (src/shared/f16.ts: f16 values, exponent shifted per
+// matrix), two per u32, one row per output feature, rows padded to a multiple of 8 halves so kernels
+// read a row as vec4<u32>. Matrices can be bound in row chunks to
 // respect maxStorageBufferBindingSize (GPT-2's tied LM head is 77 MB even in f16).
 
-import { packF16Pairs } from '../shared/f16';
+import { packWeightPairs, weightCodeFor, type WeightCode } from '../shared/f16';
 import type { BufferPool } from '../gpu/buffers';
 
 export interface PackedMatrix {
@@ -15,6 +16,8 @@ export interface PackedMatrix {
   /** Halves per row on the GPU (cols rounded up to a multiple of 8). */
   kStride: number;
   bytes: number;
+  /** The matrix's weight code: kernels multiply each dot product by code.scale. */
+  code: WeightCode;
 }
 
 export interface RowChunk {
@@ -26,11 +29,11 @@ export interface RowChunk {
 export const roundUp = (n: number, m: number): number => Math.ceil(n / m) * m;
 
 /**
- * Packs a matrix to GPU layout (rows, kStride) f16.
+ * Packs a matrix to GPU layout (rows, kStride) in the weight code `code` (from weightCodeFor over src).
  * layout 'rows-cols': src[r * cols + c] (e.g. wte: (vocab, nEmbd)).
  * layout 'cols-rows': src[c * rows + r] (HF Conv1D weights: (in, out) = (cols, rows)), transposed here.
  */
-export function packMatrix(src: Float32Array, rows: number, cols: number, layout: 'rows-cols' | 'cols-rows'): Uint32Array {
+export function packMatrix(src: Float32Array, rows: number, cols: number, layout: 'rows-cols' | 'cols-rows', code: WeightCode): Uint32Array {
   if (src.length !== rows * cols) throw new Error(`packMatrix: ${src.length} values for a ${rows} x ${cols} matrix`);
   const kStride = roundUp(cols, 8);
   const out = new Uint32Array((rows * kStride) / 2);
@@ -38,7 +41,7 @@ export function packMatrix(src: Float32Array, rows: number, cols: number, layout
   for (let r = 0; r < rows; r++) {
     if (layout === 'rows-cols') row.set(src.subarray(r * cols, (r + 1) * cols));
     else for (let c = 0; c < cols; c++) row[c] = src[c * rows + r];
-    out.set(packF16Pairs(row), (r * kStride) / 2);
+    out.set(packWeightPairs(row, code), (r * kStride) / 2);
   }
   return out;
 }
@@ -51,9 +54,10 @@ export function uploadMatrix(
   cols: number,
   layout: 'rows-cols' | 'cols-rows',
 ): PackedMatrix {
-  const data = packMatrix(src, rows, cols, layout);
+  const code = weightCodeFor(src);
+  const data = packMatrix(src, rows, cols, layout, code);
   const buffer = pool.upload(label, data);
-  return { buffer, label, rows, cols, kStride: roundUp(cols, 8), bytes: data.byteLength };
+  return { buffer, label, rows, cols, kStride: roundUp(cols, 8), bytes: data.byteLength, code };
 }
 
 /**

@@ -101,8 +101,8 @@ export function linearDispatch(
   }
   const m = w.m;
   return kind === 'gemv'
-    ? createGemv(ctx, { label: o.label, w: m.buffer, N: m.rows, K: m.cols, kStride: m.kStride, bias: o.bias, x: o.x, y: o.y, epilogue: o.epilogue, variant: variants.gemv, neurons: o.neurons })
-    : createMatmul(ctx, { label: o.label, x: o.x, w: m.buffer, M: o.M, N: m.rows, K: m.cols, kStride: m.kStride, bias: o.bias, y: o.y, epilogue: o.epilogue, variant: variants.matmul });
+    ? createGemv(ctx, { label: o.label, w: m.buffer, wScale: m.code.scale, N: m.rows, K: m.cols, kStride: m.kStride, bias: o.bias, x: o.x, y: o.y, epilogue: o.epilogue, variant: variants.gemv, neurons: o.neurons })
+    : createMatmul(ctx, { label: o.label, x: o.x, w: m.buffer, wScale: m.code.scale, M: o.M, N: m.rows, K: m.cols, kStride: m.kStride, bias: o.bias, y: o.y, epilogue: o.epilogue, variant: variants.matmul });
 }
 
 type LinearName = 'attn.c_attn' | 'attn.c_proj' | 'mlp.c_fc' | 'mlp.c_proj';
@@ -272,7 +272,7 @@ export class ForwardPlans {
         ? createLayerNorm(ctx, { ...lnArgs, label: 'ln_f (last row, probed)', probe: { buffer: bufs.probe, prev: bufs.probePrev, normSlot: NO_SLOT, diffSlot: layout.mlpWrite + config.nLayer - 1 } })
         : createLayerNorm(ctx, { ...lnArgs, label: 'ln_f (last row)' }));
       const head = this.op('lm_head gemv', () => emb.wteChunks.map((c, i) =>
-        createGemv(ctx, { label: `lm_head[${i}]`, w: c.binding, N: c.rowCount, K: config.nEmbd, kStride: emb.wte.kStride, x: bufs.xLast, y: bufs.logits, yOffset: c.rowStart, epilogue: 'none', variant: variants.gemv })));
+        createGemv(ctx, { label: `lm_head[${i}]`, w: c.binding, wScale: emb.wte.code.scale, N: c.rowCount, K: config.nEmbd, kStride: emb.wte.kStride, x: bufs.xLast, y: bufs.logits, yOffset: c.rowStart, epilogue: 'none', variant: variants.gemv })));
       const sample = this.op('sample', () => createSample(ctx, { label: 'sample', vocab: config.vocabSize, logits: bufs.logits, result: bufs.result, tokens: bufs.tokens, params: bufs.samplerParams }));
       return [lnf, ...head, sample];
     });
@@ -286,7 +286,7 @@ export class ForwardPlans {
     const head = this.op(`lm_head all ${matmul}`, () => {
       const hctx = { ...ctx, pool: this.allPool! };
       return emb.wteChunks.map((c, i) =>
-        createMatmul(hctx, { label: `lm_head[${i}] (all rows)`, x: bufs.xn, w: c.binding, N: c.rowCount, K: config.nEmbd, kStride: emb.wte.kStride, y: all, ldy: config.vocabSize, yOffset: c.rowStart, epilogue: 'none', variant: matmul }));
+        createMatmul(hctx, { label: `lm_head[${i}] (all rows)`, x: bufs.xn, w: c.binding, wScale: emb.wte.code.scale, N: c.rowCount, K: config.nEmbd, kStride: emb.wte.kStride, y: all, ldy: config.vocabSize, yOffset: c.rowStart, epilogue: 'none', variant: matmul }));
     });
     return [lnf, ...head];
   }

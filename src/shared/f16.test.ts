@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   bf16ArrayToF32, bf16BitsToF32, f16ArrayToF32, f16BitsToF32, f32ArrayToBf16Bits, f32ArrayToF16Bits,
-  f32ToBf16Bits, f32ToF16Bits, packF16Pairs, roundToF16,
+  f32ToBf16Bits, f32ToF16Bits, packWeightPairs, roundToF16, weightCodeFor, weightCodeLoss, weightCodeValue,
 } from './f16';
 
 const isF16NaN = (h: number) => (h & 0x7c00) === 0x7c00 && (h & 0x3ff) !== 0;
@@ -122,7 +122,7 @@ describe('bfloat16', () => {
   });
 });
 
-describe('roundToF16 and packF16Pairs', () => {
+describe('roundToF16 and the GPU weight code', () => {
   it('roundToF16 equals decoding the encoded half, elementwise', () => {
     const src = new Float32Array([0.1, -1e-6, 70000, 1 / 3, 2 ** -25, -7.25]);
     const out = roundToF16(src);
@@ -131,20 +131,55 @@ describe('roundToF16 and packF16Pairs', () => {
     expect(out[2]).toBe(Infinity);
   });
 
-  it('packs element 2i in the low half and pads an odd tail with zero', () => {
-    const packed = packF16Pairs(new Float32Array([1, 2, 3]));
+  it('packs element 2i in the low half, shifts exponents so the largest is 31, and pads an odd tail with zero', () => {
+    const src = new Float32Array([1, 2, 3]);
+    const code = weightCodeFor(src);
+    expect(code.shift).toBe(15); // 3 has f16 exponent 16
+    expect(code.scale).toBe(2 ** 97);
+    const packed = packWeightPairs(src, code);
     expect(packed.length).toBe(2);
-    expect(packed[0]).toBe(((f32ToF16Bits(2) << 16) | f32ToF16Bits(1)) >>> 0);
-    expect(packed[0]).toBe(0x40003c00);
-    expect(packed[1]).toBe(f32ToF16Bits(3));
-    const even = packF16Pairs(new Float32Array([-1, 0.5, 65504, -0]));
-    expect([...even]).toEqual([0x3800bc00, 0x80007bff]);
+    expect(packed[0]).toBe(((0x7c00 << 16) | 0x7800) >>> 0); // 2 -> exponent 31, 1 -> 30
+    expect(packed[1]).toBe(0x7e00);
+    const even = new Float32Array([-1, 0.5, 65504, -0]);
+    const evenCode = weightCodeFor(even);
+    expect(evenCode.shift).toBe(1);
+    expect([...packWeightPairs(even, evenCode)]).toEqual([0x3800bc00 + 0x04000400, 0x80007fff]);
+  });
+
+  it('decodes every finite f16 exactly, subnormals and signed zeros included, next to 1.0 or 65504', () => {
+    for (const partner of [1, 65504, 2 ** -20]) {
+      for (let h = 0; h < 0x10000; h++) {
+        if ((h & 0x7c00) === 0x7c00) continue; // inf / NaN: refused by weightCodeFor
+        const v = f16BitsToF32(h);
+        const src = new Float32Array([v, partner]);
+        const code = weightCodeFor(src);
+        if (partner === 65504 && Math.abs(v) < 2 ** -15 && v !== 0) {
+          // A matrix holding 65504 spans 2^15 .. 2^-24: the code's 31 exponents cannot hold the smallest subnormals.
+          continue;
+        }
+        const got = weightCodeValue(packWeightPairs(src, code)[0] & 0xffff, code);
+        if (!Object.is(got, v)) throw new Error(`f16 0x${h.toString(16)} (${v}) next to ${partner} decodes to ${got}`);
+      }
+    }
+  });
+
+  it('counts what the code cannot hold: subnormals in a matrix whose largest |w| is 128 or more', () => {
+    const src = new Float32Array([65504, 2 ** -24, -(2 ** -20), 2 ** -14, 0.5]);
+    const code = weightCodeFor(src);
+    expect(weightCodeLoss(src, code)).toBe(2); // 2^-24 and -2^-20 are below 65504 * 2^-30
+    const packed = packWeightPairs(src, code);
+    expect(weightCodeValue(packed[0] >>> 16, code)).toBe(0);
+    expect(weightCodeValue(packed[2] & 0xffff, code)).toBe(0.5);
+    expect(weightCodeLoss(new Float32Array([100, 2 ** -24, -(2 ** -20)]), weightCodeFor(new Float32Array([100, 2 ** -24])))).toBe(0);
+    expect(() => weightCodeFor(new Float32Array([1, Infinity]))).toThrow(/finite/);
   });
 
   it('works on views with a byte offset', () => {
     const base = new Float32Array([9, 1, 2]);
     const view = base.subarray(1);
-    expect([...packF16Pairs(view)]).toEqual([0x40003c00]);
+    const code = weightCodeFor(view);
+    expect(code.shift).toBe(15);
+    expect([...packWeightPairs(view, code)]).toEqual([0x7c007800]);
     expect([...roundToF16(view)]).toEqual([1, 2]);
   });
 });

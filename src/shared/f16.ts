@@ -1,5 +1,5 @@
-// IEEE half (f16) and bfloat16 conversions on the CPU: f32 -> f16 with round-to-nearest-even (the GPU
-// weight format, two halves per u32 for WGSL's unpack2x16float) and f16/bf16 -> f32 for loading.
+// IEEE half (f16) and bfloat16 conversions on the CPU: f32 -> f16 with round-to-nearest-even, f16/bf16 -> f32
+// for loading, and the GPU weight code (f16 values with a per-matrix exponent shift, two per u32).
 
 // Shared scratch views for the scalar functions: no allocation per call.
 const scratchF32 = new Float32Array(1);
@@ -130,15 +130,100 @@ export function roundToF16(src: Float32Array): Float32Array<ArrayBuffer> {
   return out;
 }
 
-/** src as f16 packed two per u32: element 2i in the low 16 bits, 2i+1 in the high; an odd tail is padded with +0. */
-export function packF16Pairs(src: Float32Array): Uint32Array<ArrayBuffer> {
+/**
+ * The GPU weight code. An f16 whose 5-bit exponent is moved up by a per-matrix `shift`, so that every
+ * nonzero weight (f16 subnormals included, renormalised) is a *normal* f32 once its 15 magnitude bits
+ * sit at bits 13..27 and its sign at bit 31: the kernels decode with two masks and two shifts
+ * (shaders/lib/common.wgsl, decode8) instead of unpack2x16float, which CPU-emulated adapters run as a
+ * ~15-instruction sequence per half. The decoded f32 is the weight times 2^(shift - 112), exactly; the
+ * kernels multiply each dot product once by `weightScale(shift)` = 2^(112 - shift). Why not plain f16
+ * bits with that scale: an f16 subnormal would land as an f32 subnormal, which adapters may flush to 0.
+ * What such an adapter still drops: raw products and partial sums under 2^-126, i.e. true ones under
+ * max|w| * 2^-30, at most 2K * max|w| * 2^-30 per output: far below f16's own rounding of the weights.
+ */
+export interface WeightCode {
+  /** Added to each weight's f16 exponent: 31 - the largest exponent in the matrix (so it tops out at 31). */
+  shift: number;
+  /** 2^(112 - shift): the factor that turns a decoded dot product into the true one. */
+  scale: number;
+}
+
+/** f16 exponent (unbiased + 15, subnormals renormalised: -9 .. 30) of the f16 bits h, which must be nonzero and finite. */
+function f16Exponent(h: number): number {
+  const exp = (h >>> 10) & 0x1f;
+  return exp !== 0 ? exp : 31 - Math.clz32(h & 0x3ff) - 9;
+}
+
+/**
+ * The code for the values of src (rounded to f16, as the GPU sees them). Exact for every value when the
+ * matrix's largest |w| is below 128 (its exponent span fits 5 bits); beyond that, values under
+ * max|w| * 2^-30 (f16 subnormals only) encode as 0; `weightCodeLoss` counts them.
+ */
+export function weightCodeFor(src: Float32Array): WeightCode {
+  const bits = bitsOf(src);
+  let eMax = -Infinity;
+  for (let i = 0; i < src.length; i++) {
+    const h = f32BitsToF16Bits(bits[i]) & 0x7fff;
+    if (h === 0) continue;
+    if (h >= 0x7c00) throw new RangeError(`weight ${i} is ${src[i]}: the GPU weight code holds finite f16 values only`);
+    const e = f16Exponent(h);
+    if (e > eMax) eMax = e;
+  }
+  const shift = eMax === -Infinity ? 16 : 31 - eMax;
+  return { shift, scale: 2 ** (112 - shift) };
+}
+
+/** The code of one f16 (bits h) under `shift`: same sign and mantissa, exponent + shift; 0 below the code's range. */
+function f16ToCode(h: number, shift: number): number {
+  const sign = h & 0x8000;
+  const mag = h & 0x7fff;
+  if (mag === 0) return sign;
+  const exp = (h >>> 10) & 0x1f;
+  let e: number;
+  let mant: number;
+  if (exp !== 0) {
+    e = exp;
+    mant = mag & 0x3ff;
+  } else {
+    // Subnormal m * 2^-24 = 1.f * 2^(p - 24) with p the leading bit of m: exponent p - 9 in f16 terms.
+    const p = 31 - Math.clz32(mag);
+    e = p - 9;
+    mant = (mag << (10 - p)) & 0x3ff;
+  }
+  const ec = e + shift;
+  if (ec < 1) return sign; // below max|w| * 2^-30: only reachable when max|w| >= 128
+  if (ec > 31) throw new RangeError(`f16 0x${h.toString(16)} is above the code's range for shift ${shift}`);
+  return sign | (ec << 10) | mant;
+}
+
+/** The value a code decodes to (what the kernels compute, then scale): for tests and read-backs. */
+export function weightCodeValue(c: number, code: WeightCode): number {
+  const mag = c & 0x7fff;
+  scratchU32[0] = ((mag << 13) | ((c & 0x8000) << 16)) >>> 0;
+  return scratchF32[0] * code.scale;
+}
+
+/** Values of src the code cannot hold (encoded as 0 though their f16 is not): 0 for any matrix with max|w| < 128. */
+export function weightCodeLoss(src: Float32Array, code: WeightCode): number {
+  const bits = bitsOf(src);
+  let lost = 0;
+  for (let i = 0; i < src.length; i++) {
+    const h = f32BitsToF16Bits(bits[i]);
+    if ((h & 0x7fff) !== 0 && (f16ToCode(h, code.shift) & 0x7fff) === 0) lost++;
+  }
+  return lost;
+}
+
+/** src in the GPU weight code, two per u32: element 2i in the low 16 bits, 2i+1 in the high; an odd tail is padded with +0. */
+export function packWeightPairs(src: Float32Array, code: WeightCode): Uint32Array<ArrayBuffer> {
   const n = src.length;
   const out = new Uint32Array((n + 1) >>> 1);
   const bits = bitsOf(src);
   const pairs = n >>> 1;
+  const s = code.shift;
   for (let i = 0; i < pairs; i++) {
-    out[i] = (f32BitsToF16Bits(bits[2 * i]) | (f32BitsToF16Bits(bits[2 * i + 1]) << 16)) >>> 0;
+    out[i] = (f16ToCode(f32BitsToF16Bits(bits[2 * i]), s) | (f16ToCode(f32BitsToF16Bits(bits[2 * i + 1]), s) << 16)) >>> 0;
   }
-  if (n & 1) out[pairs] = f32BitsToF16Bits(bits[n - 1]);
+  if (n & 1) out[pairs] = f16ToCode(f32BitsToF16Bits(bits[n - 1]), s);
   return out;
 }
