@@ -22,13 +22,23 @@ print('done' if r and int(r[-1]['step']) == a['steps'] else 'step %s of %d' % (r
     else echo "note: the sparse extension is at $ext_state: exporting the 6400-step sparse run" >&2; fi
   fi
 fi
-"$py" "$here/plot.py" --run "dense=$runs/dense/log.csv" --run "sparse=$runs/$sparse_run/log.csv" \
+# The dense run finished first; a machine that continued only the sparse extension (from carry/) has no
+# dense checkpoint: then weights/dense, exported where the dense run finished, stays as it is and its
+# train_log.csv gives the dense curve.
+modes="dense sparse"; dense_log="$runs/dense/log.csv"
+if [ ! -f "$runs/dense/ckpt.pt" ]; then
+  [ -f "$repo/weights/dense/train_log.csv" ] || { echo "no $runs/dense/ckpt.pt and no weights/dense/train_log.csv" >&2; exit 1; }
+  echo "note: no $runs/dense/ckpt.pt: keeping the exported weights/dense, re-exporting the sparse model only" >&2
+  modes="sparse"; dense_log="$repo/weights/dense/train_log.csv"
+fi
+"$py" "$here/plot.py" --run "dense=$dense_log" --run "sparse=$runs/$sparse_run/log.csv" \
   --out "$runs/training_curves.png" --title "GPT-2 8x8x256 on Python (stdlib + Debian packages): dense vs block-sparse (1/8)"
-for mode in dense sparse; do
+for mode in $modes; do
   run="$runs/$mode"; [ "$mode" = sparse ] && run="$runs/$sparse_run"
   "$py" "$here/export.py" --run "$run" --data "$runs/data" --out "$repo/weights/$mode" --name "$mode" \
     --plot "$runs/training_curves.png"
 done
+[ "$modes" = sparse ] && cp "$runs/training_curves.png" "$repo/weights/dense/training_curves.png"
 # Held-out loss by the independent NumPy forward, checked against the cards; quality gates (override
 # with MAX_BPB / MAX_SPARSE_RATIO).
 "$py" "$here/check_export.py" "$repo/weights/dense" "$repo/weights/sparse" --data "$runs/data" \
