@@ -4,7 +4,7 @@
 
 struct Params {
   nEmbd: u32,
-  rowStride2: u32,   // u32 words (f16 pairs) per wte / wpe row
+  rowStride2: u32,   // u32 words (weight-code pairs) per wte / wpe row
   rowStart: u32,     // first vocab row held by this chunk
   rowCount: u32,     // vocab rows in this chunk
   wteScale: f32,     // the weight codes' scales (lib/common.wgsl, decode2)

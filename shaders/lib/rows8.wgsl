@@ -1,5 +1,5 @@
 // main_row's fast path of the prefill matmuls (matmul.wgsl, bsr_matmul.wgsl) over 8 full rows of x: one
-// f16 weight chunk against 8 rows, the sums in named registers, then 8 stores.
+// chunk of 8 coded weights against 8 rows, the sums in named registers, then 8 stores.
 // Needs from the including file: xv (x as array<vec4<f32>>); and lib matmul_store (store).
 
 // Eight rows' partial sums as two vectors: named registers, where an indexed array of accumulators is

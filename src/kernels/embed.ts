@@ -7,7 +7,7 @@ import type { PackedMatrix, RowChunk } from './packed';
 /** shaders/embed.wgsl's Params. */
 export const embedParams = defineUniform('Params', [
   { name: 'nEmbd', type: 'u32' },
-  { name: 'rowStride2', type: 'u32' }, // u32 words (f16 pairs) per wte / wpe row
+  { name: 'rowStride2', type: 'u32' }, // u32 words (weight-code pairs) per wte / wpe row
   { name: 'rowStart', type: 'u32' }, // first vocab row held by this chunk
   { name: 'rowCount', type: 'u32' },
   { name: 'wteScale', type: 'f32' }, // the weight codes' scales (src/shared/f16.ts)
