@@ -21,9 +21,9 @@ fi
 modes=()
 for mode in ${MODES:-dense sparse sparse-ext}; do
   [ -f "$runs/$mode/ckpt.pt" ] || continue
-  done_=$("$py" -c "import csv,json,sys; a=json.load(open(sys.argv[1]))['args']; r=list(csv.DictReader(open(sys.argv[2])))
-print(int(bool(r) and int(r[-1]['step']) == a['steps']))" "$runs/$mode/args.json" "$runs/$mode/log.csv")
-  if [ "$done_" = 1 ] && [ -z "${MODES:-}" ]; then echo "$mode: finished, not carried"; continue; fi
+  if [ "$("$py" "$here/train.py" progress --run "$runs/$mode")" = done ] && [ -z "${MODES:-}" ]; then
+    echo "$mode: finished, not carried"; continue
+  fi
   modes+=("$mode")
 done
 [ ${#modes[@]} -gt 0 ] || { echo "no checkpoint in $runs" >&2; exit 1; }

@@ -15,9 +15,7 @@ sparse_run="${SPARSE_RUN:-}"
 if [ -z "$sparse_run" ]; then
   sparse_run=sparse
   if [ -f "$runs/sparse-ext/args.json" ]; then
-    ext_state=$("$py" -c "import csv,json,sys; a=json.load(open(sys.argv[1]))['args']; r=list(csv.DictReader(open(sys.argv[2])))
-print('done' if r and int(r[-1]['step']) == a['steps'] else 'step %s of %d' % (r[-1]['step'] if r else 0, a['steps']))" \
-      "$runs/sparse-ext/args.json" "$runs/sparse-ext/log.csv")
+    ext_state=$("$py" "$here/train.py" progress --run "$runs/sparse-ext")
     if [ "$ext_state" = done ]; then sparse_run=sparse-ext
     else echo "note: the sparse extension is at $ext_state: exporting the 6400-step sparse run" >&2; fi
   fi

@@ -328,6 +328,17 @@ def cmd_train(a):
     log(f"{why}: {a.out} step {step}/{a.steps}, {tokens} tokens, {elapsed:.0f}s (checkpoint {ckpt_path})")
 
 
+# ---------------------------------------------------------------- progress
+def cmd_progress(a):
+    """Prints `done` when the run in --run has logged its last step, else `step N of M` (for the shell scripts)."""
+    with open(os.path.join(a.run, "args.json")) as f:
+        steps = json.load(f)["args"]["steps"]
+    with open(os.path.join(a.run, "log.csv"), newline="") as f:
+        rows = list(csv.DictReader(f))
+    last = int(rows[-1]["step"]) if rows else 0
+    print("done" if last == steps else f"step {last} of {steps}")
+
+
 # ---------------------------------------------------------------- carry
 def cmd_carry(a):
     """Writes what a new machine needs to continue the runs (their checkpoints live outside the work
@@ -416,8 +427,10 @@ def main():
     pc.add_argument("--data", required=True, help="the prepared data the runs train on")
     pc.add_argument("--out", required=True)
     pc.add_argument("--modes", default="dense,sparse")
+    pg = sub.add_parser("progress", help="print `done` or `step N of M` for a run folder")
+    pg.add_argument("--run", required=True, help="run folder with args.json and log.csv")
     a = p.parse_args()
-    {"prepare": cmd_prepare, "train": cmd_train, "carry": cmd_carry}[a.cmd](a)
+    {"prepare": cmd_prepare, "train": cmd_train, "carry": cmd_carry, "progress": cmd_progress}[a.cmd](a)
 
 
 if __name__ == "__main__":
