@@ -168,7 +168,7 @@ async function main(): Promise<void> {
       'ORT runs the f32 ONNX export (its WebGPU provider needs shader-f16 for f16 weights); this engine holds f16 weights. Each row\'s floor counts the bytes that engine reads.',
       'The floor is the WebGPU adapter\'s. ort-wasm runs on the CPU cores, not on the adapter, so its percentage can exceed 100; it is there as the reference a user without a fast GPU would pick.',
       'Timed runs go round-robin over the engines after each has loaded and warmed up.',
-      'wall ms/token is the interval between two decode results (this engine keeps steps in flight); GPU ms/token is the step\'s compute pass by timestamp queries (Chromium rounds them unless started with WebGPU developer features); gap = (wall − GPU) ÷ wall.',
+      'wall ms/token is the interval between two decode results (this engine keeps steps in flight); GPU ms/token is the step\'s compute pass by timestamp queries, from the previous pass\'s end where the two overlap (Chromium rounds them unless started with WebGPU developer features); gap = (wall − GPU) ÷ wall.',
       `decode at positions ${prompt.length}..${prompt.length + tokens - 1}; the floor is taken at the mean position ${pos}.`,
     ],
   };

@@ -34,7 +34,7 @@ and buffers created per decode step, and the decode floor (pct_of_floor) from th
 queries, one pass per op) between the transformer blocks and the LM head (final LayerNorm, head, sampler);
 decode_ops lists the same per kind of op ({op, count, ms}: "h.#.attn" is the 8 layers' attention together).
 Per decode token: wall ms (the interval between two results), GPU ms (timestamp queries around the step's
-pass) and the gap between them (submit, map and readback latency not hidden), as a share of the wall time.
+pass, from the previous pass's end where they overlap) and the gap between them (submit, map and readback latency not hidden), as a share of the wall time.
 --in-flight times decode with each of these numbers of steps in flight (1 = unpipelined; default: the
 engine's ${DEFAULT_IN_FLIGHT}), alternating run by run; the headline figures are the engine default's.
 first_token_ms_short: the prefill of a ${SHORT_PROMPT}-token prompt (what the page's first token costs).

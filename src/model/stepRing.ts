@@ -10,8 +10,22 @@ import { encodeDispatches, type Dispatch } from '../kernels/kernel';
 export interface StepReadback {
   result: Uint32Array;
   probe?: Uint32Array;
-  /** GPU time of the step's compute pass (timestamp queries; absent without 'timestamp-query'). */
+  /** GPU time of the step's compute pass (timestamp queries, overlap with the previous pass left out: passGpuMs; absent without 'timestamp-query'). */
   gpuMs?: number;
+}
+
+/**
+ * A step's own GPU time from its pass's timestamps (ns): from its start, or from the previous pass's end
+ * (`prevEnd`) when it was stamped as begun before that ended. With steps in flight an adapter may stamp a
+ * pass's beginning while the previous pass still runs (SwiftShader does), and end - begin then counts the
+ * overlap twice: the GPU times of a run would add up to more than its wall time. Counted this way they add
+ * up to the time the GPU was busy, so wall - GPU is the time it waited on the host. Undefined when the
+ * adapter answered no usable time (zeros, or an end before the beginning across a clock reset).
+ */
+export function passGpuMs(t0: bigint, t1: bigint, prevEnd: bigint): number | undefined {
+  if (t0 <= 0n || t1 < t0) return undefined;
+  const from = prevEnd > t0 && prevEnd <= t1 ? prevEnd : t0;
+  return Number(t1 - from) / 1e6;
 }
 
 // resolveQuerySet writes at multiples of 256 bytes: one 256-byte row of the resolve buffer per slot.
@@ -24,6 +38,8 @@ export class StepRing {
   private readonly resolve: GPUBuffer | null;
   private readonly resultBytes: number;
   private readonly probeBytes: number;
+  /** End timestamp of the last step read (steps are read in the order they were submitted). */
+  private lastEnd = 0n;
 
   constructor(private readonly device: GPUDevice, pool: BufferPool, o: { label: string; slots: number; resultWords: number; probeWords: number }) {
     if (!Number.isInteger(o.slots) || o.slots < 1 || o.slots > 8) throw new Error(`${o.label}: steps in flight must be 1..8 (got ${o.slots})`);
@@ -86,8 +102,11 @@ export class StepRing {
       const view = new DataView(bytes, StepRing.tsOffset(used), 16);
       const t0 = view.getBigUint64(0, true);
       const t1 = view.getBigUint64(8, true);
-      // An implementation may answer zeros (or, across a clock reset, a smaller end): no time then.
-      if (t0 > 0n && t1 >= t0) out.gpuMs = Number(t1 - t0) / 1e6;
+      const ms = passGpuMs(t0, t1, this.lastEnd);
+      if (ms !== undefined) {
+        out.gpuMs = ms;
+        this.lastEnd = t1;
+      }
     }
     return out;
   }
