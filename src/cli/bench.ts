@@ -2,9 +2,10 @@
 // explain it (dispatches, weight bytes read, buffers created per decode step: must be 0).
 // A benchmark, not a test: numbers vary with the machine; compare ratios taken in one run.
 
-import { CliError, flag, intOption, parseOptions, stringList } from './args';
+import { CliError, flag, floatOption, intOption, parseOptions, stringList } from './args';
 import { openModel, median } from './session';
 import { measureCrossover } from './crossover';
+import { measureKernelTable, kernelTableMarkdown } from './kernelTable';
 import { acquireNodeGpu } from '../gpu/node';
 import { choice } from './args';
 import { measureRoofline } from '../kernels/roofline';
@@ -24,6 +25,7 @@ function decodeTimes(out: GenerationSummary): { wallMs: number; gpuMs: number | 
 export const HELP = `usage: npm run -s cli -- bench --model DIR [--model DIR ...] [--prompt-tokens P] [--tokens N] [--runs R]
                                [--kernels auto|dense|bsr] [--in-flight K,K,...] [--json]
        npm run -s cli -- bench --crossover [--embd D] [--block 16|32|64] [--json]
+       npm run -s cli -- bench --kernel-table [--embd D] [--vocab V] [--block 16|32|64] [--density F] [--json]
 
 --kernels: auto (default) lets the engine pick per matrix by the measured crossover density; dense or bsr
 forces every block matrix onto those kernels (same weights: the honest dense-vs-sparse comparison).
@@ -38,7 +40,10 @@ pass, from the previous pass's end where they overlap) and the gap between them 
 --in-flight times decode with each of these numbers of steps in flight (1 = unpipelined; default: the
 engine's ${DEFAULT_IN_FLIGHT}), alternating run by run; the headline figures are the engine default's.
 first_token_ms_short: the prefill of a ${SHORT_PROMPT}-token prompt (what the page's first token costs).
---crossover times the dense and the BSR gemv on an (4D, D) matrix at block densities 1 .. 1/16 and reports where BSR wins.`;
+--crossover times the dense and the BSR gemv on an (4D, D) matrix at block densities 1 .. 1/16 and reports where BSR wins.
+--kernel-table checks, then times every linear kernel (dense and BSR gemv and 8-row matmul, each variant) on the
+shapes of one layer and the LM head (default: the embedded pair's, --embd 256 --vocab 4096, BSR at --density 0.125):
+op | N x K | kernel | variant | workgroup | density | ms | GB/s.`;
 
 const OPTIONS = {
   model: { type: 'string', multiple: true },
@@ -47,6 +52,9 @@ const OPTIONS = {
   runs: { type: 'string' },
   json: { type: 'boolean' },
   crossover: { type: 'boolean' },
+  'kernel-table': { type: 'boolean' },
+  vocab: { type: 'string' },
+  density: { type: 'string' },
   kernels: { type: 'string' },
   embd: { type: 'string' },
   block: { type: 'string' },
@@ -74,6 +82,18 @@ export async function run(args: string[]): Promise<void> {
       for (const row of r.rows) process.stdout.write(`${row.kernel} | ${row.variant} | ${row.density} | ${row.ms.toFixed(3)} | ${row.gbPerS.toFixed(3)}\n`);
       process.stdout.write(`crossover density (BSR faster at or below): ${r.crossoverDensity}\n`);
     }
+    return;
+  }
+  if (flag(v, 'kernel-table')) {
+    const embd = intOption(v, 'embd', { min: 8, default: 256 })!;
+    const vocab = intOption(v, 'vocab', { min: 1, default: 4096 })!;
+    const block = Number(choice(v, 'block', ['16', '32', '64'] as const, '32')) as 16 | 32 | 64;
+    const density = floatOption(v, 'density', { min: 0, minExclusive: true, max: 1, default: 0.125 })!;
+    if (embd % block !== 0) throw new CliError(`bench --kernel-table: --embd ${embd} must be a multiple of --block ${block}`);
+    const gpu = await acquireNodeGpu({ label: 'kernel table' });
+    const rows = await measureKernelTable(gpu, { embd, vocab, block, density });
+    if (json) process.stdout.write(`${JSON.stringify({ adapter: gpu.adapterInfo, embd, vocab, block, density, rows })}\n`);
+    else process.stdout.write(`linear kernels on ${gpu.adapterDescription}: D ${embd}, vocab ${vocab}, ${block} x ${block} blocks at density ${density}, matmuls over 8 rows\n${kernelTableMarkdown(rows)}\n`);
     return;
   }
   const dirs = stringList(v, 'model');
