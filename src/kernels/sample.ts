@@ -41,21 +41,28 @@ export function samplerParams(vocab: number, s: SamplerSettings): Uint32Array {
   }));
 }
 
-/** Threads of the sampler's one workgroup (see createSample). */
-export const SAMPLE_WG = 64;
+/** 'wide': 64 threads in the one workgroup (GPUs: two warps to hide load latency); 'narrow': 16 (CPU emulation). */
+export type SampleVariant = 'wide' | 'narrow';
+
+/** Threads of the sampler's one workgroup per variant (see createSample). */
+export const SAMPLE_WG: Record<SampleVariant, number> = { wide: 64, narrow: 16 };
 
 export function createSample(
   ctx: KernelContext,
-  o: { label: string; vocab: number; logits: GPUBuffer; result: GPUBuffer; tokens: GPUBuffer; params: GPUBuffer },
+  o: { label: string; vocab: number; logits: GPUBuffer; result: GPUBuffer; tokens: GPUBuffer; params: GPUBuffer; variant?: SampleVariant },
 ): Dispatch {
-  // 64 threads: each merge round costs two workgroup barriers and a serial pass over WG candidates, which
+  // 'wide', 64 threads: each merge round costs two workgroup barriers and a serial pass over WG candidates, which
   // grow with WG, while the scan per thread shrinks with it. Measured on SwiftShader (weights/sparse, one
   // run, 7 decode positions, the earlier round-by-round kernel): greedy 1.25 ms at 256 threads, 0.33 at 128,
   // 0.26 at 64, 0.13 at 32. 64 keeps two warps (one AMD wavefront) to hide load latency on real GPUs,
   // where one workgroup scanning GPT-2's 50257 logits with 32 threads would stall. The one-read kernel
   // (per-thread sorted lists) then took top-k 40 from 3.93 to 2.10 ms, and on the GPT-2-124M-shaped
   // model's 50257 logits from 42.9 to 7.5 ms (greedy unchanged: 0.26 and 1.11 ms).
-  const pipeline = ctx.pipelines.get(SAMPLE_SHADER.shader, { WG: SAMPLE_WG });
+  // 'narrow', 16 threads: on SwiftShader every launched invocation pays at each barrier, and inside a whole
+  // decode step more than alone (weights/sparse, greedy, alternating runs of 32 tokens: 12.28 / 11.53 ms per
+  // token at 64 threads, 10.79 / 10.86 at 16; 0.26-0.33 -> 0.13 ms for the sampler timed alone). The engine
+  // times both at load (chooseVariants), so a GPU keeps 'wide'.
+  const pipeline = ctx.pipelines.get(SAMPLE_SHADER.shader, { WG: SAMPLE_WG[o.variant ?? 'wide'] });
   return {
     label: o.label,
     pipeline,

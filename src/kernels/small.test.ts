@@ -63,11 +63,13 @@ describe('small kernels match their CPU references', async () => {
     [50257, true, 1, 1, 10],
     [3000, false, 40, 0.8, 5],
     [100, false, 64, 2, 64],
-    // Around the sampler's 64 threads: one logit more than threads, and fewer logits than top-k.
+    // Around the sampler's 64 and 16 threads: one logit more than threads, and fewer logits than top-k.
     [65, false, 40, 1, 8],
     [63, false, 64, 0.5, 64],
+    [17, false, 40, 1, 8],
+    [15, true, 1, 1, 15],
   ] as Array<[number, boolean, number, number, number]>) {
-    it(`sample V=${V} greedy=${greedy} topK=${topK} T=${temperature} nTop=${nTop}`, async () => {
+    for (const variant of ['wide', 'narrow'] as const) it(`sample ${variant} V=${V} greedy=${greedy} topK=${topK} T=${temperature} nTop=${nTop}`, async () => {
       const r = rng(V);
       const logits = randomArray(V, r, 8);
       if (V > 10) logits[V - 1] = logits[topIds(logits, 1)[0]]; // a tie: lower id must win
@@ -78,7 +80,7 @@ describe('small kernels match their CPU references', async () => {
           const result = ctx.pool.storage('result', SAMPLE_RESULT_WORDS * 4);
           const tokens = ctx.pool.storage('tokens', 16 * 4);
           const params = ctx.pool.uniform('params', samplerParams(V, s));
-          await runOnce(ctx, [createSample(ctx, { label: 'sample', vocab: V, logits: lb, result, tokens, params })], { pos0: 0, T: 1, rand, writePos: 3 });
+          await runOnce(ctx, [createSample(ctx, { label: 'sample', vocab: V, logits: lb, result, tokens, params, variant })], { pos0: 0, T: 1, rand, writePos: 3 });
           return { out: new Uint32Array(await readBuffer(ctx.device, result)), tok: new Uint32Array(await readBuffer(ctx.device, tokens)) };
         });
         const want = sampleRef(logits, s, rand);
@@ -103,7 +105,7 @@ describe('small kernels match their CPU references', async () => {
     ['ascending', (V: number) => Float32Array.from({ length: V }, (_, i) => i / V)],
     ['all equal', (V: number) => new Float32Array(V).fill(0.25)],
   ] as const) {
-    it(`sample, ${name} logits: the top 64 and the sampled id match the reference`, async () => {
+    for (const variant of ['wide', 'narrow'] as const) it(`sample ${variant}, ${name} logits: the top 64 and the sampled id match the reference`, async () => {
       const V = 5000;
       const logits = make(V);
       const s = { greedy: false, topK: 64, temperature: 0.7, nTop: 64 };
@@ -112,7 +114,7 @@ describe('small kernels match their CPU references', async () => {
         const result = ctx.pool.storage('result', SAMPLE_RESULT_WORDS * 4);
         const tokens = ctx.pool.storage('tokens', 16 * 4);
         const params = ctx.pool.uniform('params', samplerParams(V, s));
-        await runOnce(ctx, [createSample(ctx, { label: 'sample', vocab: V, logits: lb, result, tokens, params })], { pos0: 0, T: 1, rand: 0.6, writePos: 3 });
+        await runOnce(ctx, [createSample(ctx, { label: 'sample', vocab: V, logits: lb, result, tokens, params, variant })], { pos0: 0, T: 1, rand: 0.6, writePos: 3 });
         return new Uint32Array(await readBuffer(ctx.device, result));
       });
       expect(res[0]).toBe(sampleRef(logits, s, 0.6));

@@ -15,7 +15,7 @@ import { createLayerNorm, type LayerNormVariant } from '../kernels/layernorm';
 import { createMatmul, type MatmulVariant } from '../kernels/matmul';
 import type { PackedMatrix, RowChunk } from '../kernels/packed';
 import { createNeuronProbe, NO_SLOT, type ProbeLayout } from '../kernels/probe';
-import { createSample } from '../kernels/sample';
+import { createSample, type SampleVariant } from '../kernels/sample';
 import type { GPT2Config } from './config';
 
 /** One weight matrix on the GPU, dense f16 rows or BSR, with the kernels that read it. */
@@ -68,6 +68,8 @@ export interface KernelVariants {
   layernorm: LayerNormVariant;
   /** Attention threads per (head, row). */
   attention: AttentionVariant;
+  /** Threads of the sampler's one workgroup; 'wide' when not given. */
+  sample?: SampleVariant;
   /** Prefill matmul variant (for prompts longer than shortPrefillRows when matmulShort is set). */
   matmul: MatmulVariant;
   /** Prefill matmul variant for prompts of at most shortPrefillRows tokens, where the measurement found one that differs. */
@@ -273,7 +275,7 @@ export class ForwardPlans {
         : createLayerNorm(ctx, { ...lnArgs, label: 'ln_f (last row)' }));
       const head = this.op('lm_head gemv', () => emb.wteChunks.map((c, i) =>
         createGemv(ctx, { label: `lm_head[${i}]`, w: c.binding, wScale: emb.wte.code.scale, N: c.rowCount, K: config.nEmbd, kStride: emb.wte.kStride, x: bufs.xLast, y: bufs.logits, yOffset: c.rowStart, epilogue: 'none', variant: variants.gemv })));
-      const sample = this.op('sample', () => createSample(ctx, { label: 'sample', vocab: config.vocabSize, logits: bufs.logits, result: bufs.result, tokens: bufs.tokens, params: bufs.samplerParams }));
+      const sample = this.op('sample', () => createSample(ctx, { label: 'sample', vocab: config.vocabSize, logits: bufs.logits, result: bufs.result, tokens: bufs.tokens, params: bufs.samplerParams, variant: this.s.variants.sample }));
       return [lnf, ...head, sample];
     });
   }

@@ -27,7 +27,7 @@ import { createLayerNorm, type LayerNormVariant } from '../kernels/layernorm';
 import { createAttention, type AttentionVariant } from '../kernels/attention';
 import { fastestVariant } from '../kernels/autotune';
 import { profileDispatches, type OpTiming } from '../kernels/timing';
-import { samplerParams, SAMPLE_RESULT_WORDS, MAX_TOP } from '../kernels/sample';
+import { createSample, samplerParams, SAMPLE_RESULT_WORDS, MAX_TOP, type SampleVariant } from '../kernels/sample';
 import {
   ForwardPlans, linearDispatch, type ActivationBuffers, type EmbeddingsGpu, type ForwardMode, type KernelVariants, type LayerGpu, type LinearWeights,
 } from './forward';
@@ -72,7 +72,7 @@ export interface MatrixInfo {
 
 export interface VariantChoice extends KernelVariants {
   /** How each candidate timed at load (ms per pass), when measured; matmul keyed by rows, e.g. "T=8". */
-  measured: { gemv?: Record<'coop' | 'row', number>; layernorm?: Record<LayerNormVariant, number>; attention?: Record<AttentionVariant, number>; matmul?: Record<string, Record<MatmulVariant, number>> };
+  measured: { gemv?: Record<'coop' | 'row', number>; layernorm?: Record<LayerNormVariant, number>; attention?: Record<AttentionVariant, number>; sample?: Record<SampleVariant, number>; matmul?: Record<string, Record<MatmulVariant, number>> };
 }
 
 /** Prompt lengths the prefill matmul variants are timed at (capped at nCtx). */
@@ -170,7 +170,8 @@ function makeActivations(pool: BufferPool, cfg: GPT2Config, layout: ProbeLayout,
 
 /**
  * Step 3: kernel variants, timed unless forced: gemv and matmul on layer 0's MLP matrices (the largest per
- * layer), LayerNorm on 16 decode rows, attention on 8 decode dispatches of the layer running most heads. Prefill is
+ * layer), LayerNorm on 16 decode rows, attention on 8 decode dispatches of the layer running most heads, the sampler
+ * 4 times greedy over the vocabulary. Prefill is
  * timed at a short and a longer prompt; where the winners differ (a barrier-free variant can win short
  * prompts and lose long ones) both are kept and the prompt length picks one where the two measured linear
  * costs cross.
@@ -221,6 +222,19 @@ async function chooseVariants(ctx: KernelContext, layers: readonly LayerGpu[], b
     attention = r.variant;
     measured.attention = r.ms;
   }
+  let sample = forced.sample;
+  if (!sample) {
+    // Greedy over the model's vocabulary (the load-time sampler params), 4 per pass: a sampler is a fraction
+    // of a millisecond. It writes tokens[0], which the first generation overwrites.
+    const r = await fastestVariant(ctx, (['wide', 'narrow'] as const).map((variant) => ({
+      variant,
+      list: Array.from({ length: 4 }, () => createSample(ctx, {
+        label: `tune sample ${variant}`, vocab: config.vocabSize, logits: bufs.logits, result: bufs.result, tokens: bufs.tokens, params: bufs.samplerParams, variant,
+      })),
+    })), 1);
+    sample = r.variant;
+    measured.sample = r.ms;
+  }
   let { matmul, matmulShort, shortPrefillRows } = forced;
   if (matmulShort && !(matmul && Number.isInteger(shortPrefillRows) && shortPrefillRows! >= 1)) {
     throw new EngineInputError(`${label}: variants.matmulShort needs variants.matmul and an integer variants.shortPrefillRows >= 1`);
@@ -246,7 +260,7 @@ async function chooseVariants(ctx: KernelContext, layers: readonly LayerGpu[], b
       shortPrefillRows = crossoverRows(short.T, diff(short), long.T, diff(long));
     }
   }
-  return { gemv, layernorm, attention, matmul, matmulShort, shortPrefillRows, measured };
+  return { gemv, layernorm, attention, sample, matmul, matmulShort, shortPrefillRows, measured };
 }
 
 /** What the engine holds once create() is done. */
