@@ -172,6 +172,13 @@ describe('roundToF16 and the GPU weight code', () => {
     expect(weightCodeValue(packed[2] & 0xffff, code)).toBe(0.5);
     expect(weightCodeLoss(new Float32Array([100, 2 ** -24, -(2 ** -20)]), weightCodeFor(new Float32Array([100, 2 ** -24])))).toBe(0);
     expect(() => weightCodeFor(new Float32Array([1, Infinity]))).toThrow(/finite/);
+    // NaN anywhere (not only as the largest value), and a finite f32 past f16's range, are refused by index.
+    expect(() => weightCodeFor(new Float32Array([3, NaN, 1]))).toThrow(/weight 1 is NaN/);
+    expect(() => weightCodeFor(new Float32Array([NaN, 3]))).toThrow(/weight 0 is NaN/);
+    expect(() => weightCodeFor(new Float32Array([1, -70000, 2]))).toThrow(/weight 1 is -70000/);
+    // The largest magnitude sets the shift whatever its sign: -3.5 (f16 exponent 16) gives 31 - 16.
+    expect(weightCodeFor(new Float32Array([0.25, -3.5, 1])).shift).toBe(15);
+    expect(weightCodeFor(new Float32Array(4)).shift).toBe(16);
   });
 
   it('works on views with a byte offset', () => {

@@ -160,16 +160,18 @@ function f16Exponent(h: number): number {
  * max|w| * 2^-30 (f16 subnormals only) encode as 0; `weightCodeLoss` counts them.
  */
 export function weightCodeFor(src: Float32Array): WeightCode {
-  const bits = bitsOf(src);
-  let eMax = -Infinity;
+  // Rounding to f16 is monotonic, so the largest f16 magnitude is the f16 of the largest |w|: one f32 scan,
+  // one conversion (packWeightPairs converts every value anyway).
+  let max = 0;
+  let at = -1;
   for (let i = 0; i < src.length; i++) {
-    const h = f32BitsToF16Bits(bits[i]) & 0x7fff;
-    if (h === 0) continue;
-    if (h >= 0x7c00) throw new RangeError(`weight ${i} is ${src[i]}: the GPU weight code holds finite f16 values only`);
-    const e = f16Exponent(h);
-    if (e > eMax) eMax = e;
+    const a = Math.abs(src[i]);
+    if (a > max) { max = a; at = i; }
+    else if (a !== a) throw new RangeError(`weight ${i} is NaN: the GPU weight code holds finite f16 values only`);
   }
-  const shift = eMax === -Infinity ? 16 : 31 - eMax;
+  const h = f32ToF16Bits(max) & 0x7fff;
+  if (h >= 0x7c00) throw new RangeError(`weight ${at} is ${src[at]}: the GPU weight code holds finite f16 values only`);
+  const shift = h === 0 ? 16 : 31 - f16Exponent(h);
   return { shift, scale: 2 ** (112 - shift) };
 }
 
