@@ -13,6 +13,7 @@ import { fastestVariant } from '../kernels/autotune';
 import { linearRef } from '../kernels/linear';
 import { roundToF16 } from '../shared/f16';
 import { readBuffer } from '../gpu/buffers';
+import { mulberry32 } from '../shared/random';
 
 export interface CrossoverRow {
   kernel: 'dense' | 'bsr';
@@ -29,13 +30,33 @@ export interface CrossoverResult {
   shape: { N: number; K: number; block: number };
 }
 
+/**
+ * A copy of dense (rows, cols) that keeps max(1, round(density * blocks)) of its block x block blocks, spread
+ * evenly over the block rows (as top-k pruning tends to), and zeroes the rest. cols must be a multiple of block.
+ */
+export function keepBlocksSpread(dense: Float32Array, rows: number, cols: number, block: number, density: number): Float32Array {
+  const nr = Math.ceil(rows / block);
+  const nc = cols / block;
+  const keep = Math.max(1, Math.round(density * nr * nc));
+  // Blocks in a fixed multiplicative-hash order: the first `keep` of it land in every block row alike.
+  const order = Array.from({ length: nr * nc }, (_, i) => i).sort((a, b) => ((a * 2654435761) >>> 0) - ((b * 2654435761) >>> 0));
+  const kept = new Set(order.slice(0, keep));
+  const w = dense.slice();
+  for (let b = 0; b < nr * nc; b++) {
+    if (kept.has(b)) continue;
+    const rb = Math.floor(b / nc);
+    const cb = b % nc;
+    for (let i = rb * block; i < Math.min(rows, rb * block + block); i++) w.fill(0, i * cols + cb * block, i * cols + cb * block + block);
+  }
+  return w;
+}
+
 export async function measureCrossover(gpu: GpuContext, nEmbd: number, block: BsrBlock, reps = 5): Promise<CrossoverResult> {
   const device = gpu.device;
   const pool = new BufferPool(device);
   const ctx = createKernelContext(device, pool, 'crossover');
   const [N, K] = [4 * nEmbd, nEmbd]; // the MLP's c_fc shape
-  let seed = 12345;
-  const rand = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 4294967296);
+  const rand = mulberry32(12345);
   const dense = new Float32Array(N * K).map(() => rand() - 0.5);
   const x = pool.upload('x', new Float32Array(K + 72).map((_, i) => (i < K ? rand() - 0.5 : 0)));
   const y = pool.storage('y', N * 4);
@@ -45,19 +66,7 @@ export async function measureCrossover(gpu: GpuContext, nEmbd: number, block: Bs
   const d = await time((variant) => createGemv(ctx, { label: 'dense', w: denseM.buffer, wScale: denseM.code.scale, N, K, kStride: denseM.kStride, x, y, epilogue: 'none', variant }));
   rows.push({ kernel: 'dense', variant: d.variant, density: 1, ms: d.ms[d.variant], gbPerS: denseM.bytes / d.ms[d.variant] / 1e6 });
   for (const density of [1, 1 / 2, 1 / 4, 1 / 8, 1 / 16]) {
-    const w = dense.slice();
-    const nr = N / block;
-    const nc = K / block;
-    const keep = Math.round(density * nr * nc);
-    // Keep `keep` blocks spread evenly (every row-block gets its share, as top-k pruning tends to).
-    const order = Array.from({ length: nr * nc }, (_, i) => i).sort((a, b) => ((a * 2654435761) >>> 0) - ((b * 2654435761) >>> 0));
-    const kept = new Set(order.slice(0, keep));
-    for (let b = 0; b < nr * nc; b++) {
-      if (kept.has(b)) continue;
-      const rb = Math.floor(b / nc);
-      const cb = b % nc;
-      for (let i = rb * block; i < rb * block + block; i++) w.fill(0, i * K + cb * block, i * K + cb * block + block);
-    }
+    const w = keepBlocksSpread(dense, N, K, block, density);
     const bsr = uploadBsr(pool, `bsr ${density}`, w, N, K, block);
     // Validate before timing: BSR output equals the dense reference on the zeroed matrix.
     await runOnce(ctx, [createBsrGemv(ctx, { label: 'check', w: bsr, x, y, epilogue: 'none', variant: 'row' })], { pos0: 0, T: 1, rand: 0, writePos: 0 });

@@ -6,13 +6,15 @@
 
 import { BufferPool, readBuffer } from '../gpu/buffers';
 import type { GpuContext } from '../gpu/device';
-import { createKernelContext, runOnce, writeStep, type Dispatch, type KernelContext } from '../kernels/kernel';
+import { createKernelContext, encodeDispatches, runOnce, writeStep, type Dispatch, type KernelContext } from '../kernels/kernel';
 import { uploadMatrix } from '../kernels/packed';
 import { createGemv, gemvLanes, GEMV_WG, GEMV_ROW_WG, GEMV_ROWS_PER_THREAD, type GemvVariant } from '../kernels/gemv';
 import { createMatmul, type MatmulVariant } from '../kernels/matmul';
 import { uploadBsr, createBsrGemv, createBsrMatmul, type BsrBlock } from '../kernels/bsr';
 import { linearRef } from '../kernels/linear';
 import { roundToF16 } from '../shared/f16';
+import { mulberry32 } from '../shared/random';
+import { keepBlocksSpread } from './crossover';
 
 export type KernelName = 'gemv' | 'bsr gemv' | 'matmul' | 'bsr matmul';
 
@@ -59,10 +61,7 @@ function workgroupOf(kernel: KernelName, variant: string, K: number): string {
 async function timePass(ctx: KernelContext, d: Dispatch, copies: number, T: number): Promise<number> {
   const enc = ctx.device.createCommandEncoder({ label: 'kernel table' });
   const pass = enc.beginComputePass({ label: `kernel table: ${d.label}` });
-  const [x, y, z] = d.grid(T);
-  pass.setPipeline(d.pipeline);
-  pass.setBindGroup(0, d.bindGroup);
-  for (let i = 0; i < copies; i++) pass.dispatchWorkgroups(x, y, z);
+  encodeDispatches(pass, Array<Dispatch>(copies).fill(d), T);
   pass.end();
   const t0 = performance.now();
   ctx.device.queue.submit([enc.finish()]);
@@ -78,8 +77,7 @@ export async function measureKernelTable(gpu: GpuContext, o: KernelTableOptions)
   const device = gpu.device;
   const pool = new BufferPool(device);
   const ctx = createKernelContext(device, pool, 'kernel table');
-  let seed = 2024;
-  const rand = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 4294967296);
+  const rand = mulberry32(2024);
   const maxK = 4 * D;
   // x is (M, K) for the matmuls and its first row the gemvs' vector; padded past K as the engine's buffers are.
   const xHost = new Float32Array(M * maxK + 72).map(() => rand() - 0.5);
@@ -110,19 +108,7 @@ export async function measureKernelTable(gpu: GpuContext, o: KernelTableOptions)
           d: createMatmul(ctx, { label: `${s.op} matmul`, x, w: denseM.buffer, wScale: denseM.code.scale, M, N, K, kStride: denseM.kStride, y, epilogue: 'none', variant }) });
       }
       if (s.sparse) {
-        // Keep round(density * blocks) blocks, spread evenly over the block rows (as top-k pruning tends to).
-        const nr = Math.ceil(N / block);
-        const nc = K / block;
-        const keep = Math.max(1, Math.round(o.density * nr * nc));
-        const order = Array.from({ length: nr * nc }, (_, i) => i).sort((a, b) => ((a * 2654435761) >>> 0) - ((b * 2654435761) >>> 0));
-        const kept = new Set(order.slice(0, keep));
-        const w = dense.slice();
-        for (let b = 0; b < nr * nc; b++) {
-          if (kept.has(b)) continue;
-          const rb = Math.floor(b / nc);
-          const cb = b % nc;
-          for (let i = rb * block; i < Math.min(N, rb * block + block); i++) w.fill(0, i * K + cb * block, i * K + cb * block + block);
-        }
+        const w = keepBlocksSpread(dense, N, K, block, o.density);
         const bsr = uploadBsr(pool, `${s.op} bsr`, w, N, K, block);
         for (const variant of ['row', 'coop'] as const) {
           cands.push({ kernel: 'bsr gemv', variant, T: 1, w, density: bsr.density, bytes: bsr.bytes,
