@@ -228,7 +228,7 @@ async function chooseVariants(ctx: KernelContext, layers: readonly LayerGpu[], b
     // of a millisecond. It writes tokens[0], which the first generation overwrites.
     const r = await fastestVariant(ctx, (['wide', 'narrow'] as const).map((variant) => ({
       variant,
-      list: Array.from({ length: 4 }, () => createSample(ctx, {
+      list: Array<Dispatch>(4).fill(createSample(ctx, {
         label: `tune sample ${variant}`, vocab: config.vocabSize, logits: bufs.logits, result: bufs.result, tokens: bufs.tokens, params: bufs.samplerParams, variant,
       })),
     })), 1);
