@@ -121,12 +121,6 @@ export function uploadBsr(pool: BufferPool, label: string, dense: Float32Array, 
   };
 }
 
-/** Fraction of B x B blocks of dense (rows, cols) holding any nonzero. */
-export function blockDensity(dense: Float32Array, rows: number, cols: number, block: number): number {
-  const h = packBsr(dense, rows, cols, block);
-  return h.nnzBlocks / (h.nRowBlocks * h.nColBlocks);
-}
-
 export function createBsrGemv(
   ctx: KernelContext,
   o: { label: string; w: GpuBsrMatrix; bias?: GPUBuffer; x: GPUBuffer; y: GPUBuffer; yOffset?: number; epilogue: Epilogue; variant?: GemvVariant; neurons?: NeuronProbe },
