@@ -34,10 +34,18 @@ export interface GpuContext {
   onLost(cb: (reason: string) => void): void;
   /** Uncaptured GPU errors seen so far (a healthy run has none). */
   readonly errors: string[];
+  /**
+   * The host resolves WebGPU promises by polling in a loop that keeps a CPU core busy while any is pending
+   * (Dawn's Node binding re-arms setImmediate until its callbacks fire). On a CPU-emulated adapter that core is
+   * one the adapter's workers need, so callers that can tell when work will be done wait before asking.
+   */
+  hostPollSpins: boolean;
 }
 
 export interface AcquireOptions {
   label?: string;
+  /** See GpuContext.hostPollSpins (false for browsers). */
+  hostPollSpins?: boolean;
   powerPreference?: GPUPowerPreference;
   /** Ask for the adapter's largest storage-binding and buffer sizes (big models need them). */
   maxLimits?: boolean;
@@ -101,6 +109,7 @@ export async function acquireGpu(gpu?: GPU, opts: AcquireOptions = {}): Promise<
       else lostCallbacks.push(cb);
     },
     errors,
+    hostPollSpins: opts.hostPollSpins ?? false,
   };
 }
 

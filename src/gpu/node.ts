@@ -36,5 +36,6 @@ export async function nodeGpu(): Promise<GPU> {
 }
 
 export async function acquireNodeGpu(opts: AcquireOptions = {}): Promise<GpuContext> {
-  return acquireGpu(await nodeGpu(), opts);
+  // Dawn's Node binding polls for completions with setImmediate while a promise is pending (one core at 100%).
+  return acquireGpu(await nodeGpu(), { hostPollSpins: true, ...opts });
 }

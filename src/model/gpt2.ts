@@ -337,7 +337,7 @@ export class Gpt2Engine implements Engine {
     const bufs = makeActivations(pool, config, layout, label);
     // One small readback per step, into one of the ring's slots: the sampler's result, then (probes on)
     // the probe words, then the pass's GPU timestamps.
-    const ring = new StepRing(device, pool, { label, slots: opts.inFlight ?? DEFAULT_IN_FLIGHT, resultWords: SAMPLE_RESULT_WORDS, probeWords: layout.totalWords });
+    const ring = new StepRing(device, pool, { label, slots: opts.inFlight ?? DEFAULT_IN_FLIGHT, resultWords: SAMPLE_RESULT_WORDS, probeWords: layout.totalWords, hostPollSpins: gpu.hostPollSpins });
     const variants = await chooseVariants(ctx, weights.layers, bufs, config, label, opts.variants);
     const plans = new ForwardPlans({ label, ctx, config, emb: weights.emb, layers: weights.layers, bufs, layout, variants });
     const engine = new Gpt2Engine({
@@ -455,7 +455,7 @@ export class Gpt2Engine implements Engine {
       // the steps submitted before it, and its sampler writes the next id where the next step's embed reads
       // it. Results are handled in order as they arrive; once a stop is known, the steps already submitted
       // are read and dropped (their KV rows lie past the last kept token and are rewritten before any read).
-      const inFlight: Array<{ i: number; slot: number; mapped: Promise<void> }> = [];
+      const inFlight: Array<{ i: number; slot: number }> = [];
       let next = 0;
       const submitUpTo = (): void => {
         while (next < planned && inFlight.length < slots && stopReason === null) {
@@ -463,16 +463,20 @@ export class Gpt2Engine implements Engine {
           const step = i === 0 ? { pos0: 0, T, rand: rand(), writePos: T } : { pos0: T + i - 1, T: 1, rand: rand(), writePos: T + i };
           writeStep(device, this.p.ctx.step, step);
           const slot = i % slots;
-          inFlight.push({ i, slot, mapped: ring.submit(slot, i === 0 ? prefillList : decodeList, step.T, bufs, probes, `${label} @${step.pos0}`) });
+          ring.submit(slot, i === 0 ? prefillList : decodeList, step.T, bufs, probes, `${label} @${step.pos0}`);
+          inFlight.push({ i, slot });
         }
       };
       const t0 = performance.now();
       let tPrev = t0;
+      // Decode steps arrive one interval apart (the adapter runs the queued steps back to back): a running
+      // estimate of it tells the ring when the next is due. 0.85 of it, so a sleep ends before the step does.
+      let interval = 0;
       if (opts.signal?.aborted) stopReason = 'aborted';
       submitUpTo();
       while (inFlight.length > 0) {
         const head = inFlight.shift()!;
-        await head.mapped;
+        await ring.map(head.slot, head.i > 1 && interval > 0 ? tPrev + 0.85 * interval : undefined);
         const got = ring.read(head.slot, probes);
         const now = performance.now();
         // With steps in flight a token's wall time is the interval between two arrivals: what it adds.
@@ -491,7 +495,10 @@ export class Gpt2Engine implements Engine {
           continue;
         }
         if (i === 0) prefillMs = ms;
-        else decodeMs.push(ms);
+        else {
+          decodeMs.push(ms);
+          interval = interval === 0 ? ms : 0.8 * interval + 0.2 * ms;
+        }
         const s: StepResult = { index: i, pos, id: r[0], ms, top: Gpt2Engine.decodeTop(r) };
         if (got.gpuMs !== undefined) s.gpuMs = got.gpuMs;
         if (got.probe) s.probes = parseProbes(got.probe, this.probeLayout, this.config.nEmbd);

@@ -9,7 +9,8 @@ import { makeTestModel, zeroBlocks } from './testModel';
 import { parseSafetensors } from './safetensors';
 import { loadGpt2Weights } from './checkpoint';
 import { Gpt2Engine } from './gpt2';
-import { passGpuMs } from './stepRing';
+import { passGpuMs, StepRing } from './stepRing';
+import { BufferPool } from '../gpu/buffers';
 import type { GenerateOptions, GenerationSummary } from './engineApi';
 import type { Gpt2Weights } from './checkpoint';
 
@@ -110,6 +111,26 @@ describe('pipelined decode equals the unpipelined path', async () => {
     }
     e.destroy();
   });
+});
+
+describe('StepRing.map: on a host that spins while a promise is pending, the wait sleeps until the step is due', async () => {
+  const gpu = await testGpu();
+  for (const hostPollSpins of [true, false]) {
+    it(`hostPollSpins ${hostPollSpins}: ${hostPollSpins ? 'maps no earlier than dueAt' : 'maps without waiting for dueAt'}, and reads the step's result`, async () => {
+      const pool = new BufferPool(gpu.device);
+      const ring = new StepRing(gpu.device, pool, { label: 'ring test', slots: 2, resultWords: 4, probeWords: 4, hostPollSpins });
+      const result = pool.create('ring test result', 16, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST);
+      gpu.device.queue.writeBuffer(result, 0, new Uint32Array([7, 8, 9, 10]));
+      ring.submit(1, [], 1, { result, probe: result }, false, 'ring test');
+      const due = performance.now() + 60;
+      await ring.map(1, due);
+      // Node may fire a timer up to a millisecond early; the step itself takes far less than 60 ms.
+      if (hostPollSpins) expect(performance.now()).toBeGreaterThanOrEqual(due - 2);
+      expect([...ring.read(1, false).result]).toEqual([7, 8, 9, 10]);
+      ring.destroy();
+      pool.destroy();
+    });
+  }
 });
 
 describe('passGpuMs: a step\'s own GPU time from its pass timestamps (ns)', () => {

@@ -1,7 +1,8 @@
 // The ring of in-flight steps: k readback slots (the sampler's result, the probe words, the pass's two GPU
 // timestamps), so that step t+1 is submitted before step t is read back. The sampler already writes the
 // next token id on the GPU, so nothing the next step needs waits on the CPU; a slot is reused only after its
-// result was read and unmapped.
+// result was read and unmapped. A slot is mapped when its reader asks (map), not at submit: on a host whose
+// pending promises keep a core spinning (GpuContext.hostPollSpins) the reader first sleeps until the step is due.
 
 import type { BufferPool } from '../gpu/buffers';
 import { encodeDispatches, type Dispatch } from '../kernels/kernel';
@@ -40,10 +41,15 @@ export class StepRing {
   private readonly probeBytes: number;
   /** End timestamp of the last step read (steps are read in the order they were submitted). */
   private lastEnd = 0n;
+  /** Bytes each slot's pending step asked to have mapped (set by submit, used by map). */
+  private readonly mapBytes: number[];
+  private readonly hostPollSpins: boolean;
 
-  constructor(private readonly device: GPUDevice, pool: BufferPool, o: { label: string; slots: number; resultWords: number; probeWords: number }) {
+  constructor(private readonly device: GPUDevice, pool: BufferPool, o: { label: string; slots: number; resultWords: number; probeWords: number; hostPollSpins?: boolean }) {
     if (!Number.isInteger(o.slots) || o.slots < 1 || o.slots > 8) throw new Error(`${o.label}: steps in flight must be 1..8 (got ${o.slots})`);
     this.slots = o.slots;
+    this.mapBytes = new Array<number>(o.slots).fill(0);
+    this.hostPollSpins = o.hostPollSpins ?? false;
     this.resultBytes = o.resultWords * 4;
     this.probeBytes = o.probeWords * 4;
     const bytes = StepRing.tsOffset(this.resultBytes + this.probeBytes) + 16;
@@ -60,10 +66,10 @@ export class StepRing {
   }
 
   /**
-   * Encodes one step into slot `slot` (one encoder, one pass, the copies of its results into the slot),
-   * submits it and starts mapping the slot. `result` and `probe` are the buffers the pass writes.
+   * Encodes one step into slot `slot` (one encoder, one pass, the copies of its results into the slot) and
+   * submits it. `result` and `probe` are the buffers the pass writes. map(slot) then waits for it.
    */
-  submit(slot: number, list: readonly Dispatch[], T: number, bufs: { result: GPUBuffer; probe: GPUBuffer }, probes: boolean, label: string): Promise<void> {
+  submit(slot: number, list: readonly Dispatch[], T: number, bufs: { result: GPUBuffer; probe: GPUBuffer }, probes: boolean, label: string): void {
     const { device } = this;
     const staging = this.staging[slot];
     const used = this.resultBytes + (probes ? this.probeBytes : 0);
@@ -83,7 +89,21 @@ export class StepRing {
       mapBytes = StepRing.tsOffset(used) + 16;
     }
     device.queue.submit([enc.finish()]);
-    return staging.mapAsync(GPUMapMode.READ, 0, mapBytes);
+    this.mapBytes[slot] = mapBytes;
+  }
+
+  /**
+   * Resolves when slot's step is done and its slot mapped. `dueAt` (a performance.now() time) is when the
+   * reader expects it done: on a host that spins while a promise is pending the wait sleeps until then
+   * before mapping, so the spin lasts only past that point (the steps queued behind keep the adapter busy
+   * meanwhile). Elsewhere it maps at once.
+   */
+  async map(slot: number, dueAt?: number): Promise<void> {
+    if (this.hostPollSpins && dueAt !== undefined) {
+      const ms = Math.floor(dueAt - performance.now());
+      if (ms >= 1) await new Promise<void>((r) => setTimeout(r, ms));
+    }
+    await this.staging[slot].mapAsync(GPUMapMode.READ, 0, this.mapBytes[slot]);
   }
 
   /** Reads a slot whose map has resolved (copies out, unmaps). */
