@@ -193,7 +193,8 @@ async function benchModel(dir: string, o: { promptTokens: number; tokens: number
   // Per op kind (layer numbers folded: "h.#.mlp.c_fc [bsr row]"), its dispatches and ms summed over the step.
   const byOp = new Map<string, { count: number; ms: number[] }>();
   for (let k = 0; k < 5; k++) {
-    const ops = await engine.profileDecodeStep(promptTokens + k);
+    // One pass per op costs more than the step's one pass: the previous profile's sum is the estimate.
+    const ops = await engine.profileDecodeStep(promptTokens + k, k > 0 ? blocksMs[k - 1] + headMs[k - 1] : 0);
     blocksMs.push(ops.slice(0, ops.length - nHeadOps).reduce((a, b) => a + b.ms, 0));
     headMs.push(ops.slice(ops.length - nHeadOps).reduce((a, b) => a + b.ms, 0));
     const step = new Map<string, { count: number; ms: number }>();

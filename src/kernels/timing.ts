@@ -9,7 +9,11 @@ export interface OpTiming {
   ms: number;
 }
 
-export async function profileDispatches(device: GPUDevice, list: readonly Dispatch[], T: number, repeats = 3): Promise<OpTiming[]> {
+/**
+ * `sleepMs`: time to sleep after each submit before waiting on it, for hosts whose wait spins a core the
+ * adapter needs (GpuContext.hostPollSpins); the times come from timestamps, so the sleep does not enter them.
+ */
+export async function profileDispatches(device: GPUDevice, list: readonly Dispatch[], T: number, repeats = 3, sleepMs = 0): Promise<OpTiming[]> {
   const totals = new Float64Array(list.length);
   const useTs = device.features.has('timestamp-query');
   const n = list.length;
@@ -30,6 +34,7 @@ export async function profileDispatches(device: GPUDevice, list: readonly Dispat
       enc.resolveQuerySet(query!, 0, 2 * n, resolve!, 0);
       enc.copyBufferToBuffer(resolve!, 0, read!, 0, 16 * n);
       device.queue.submit([enc.finish()]);
+      if (sleepMs >= 1) await new Promise<void>((r) => setTimeout(r, sleepMs));
       await read!.mapAsync(GPUMapMode.READ);
       const ts = new BigInt64Array(read!.getMappedRange().slice(0));
       read!.unmap();

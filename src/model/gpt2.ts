@@ -592,12 +592,14 @@ export class Gpt2Engine implements Engine {
 
   /**
    * GPU time of each op of one decode step at position pos (one pass per op, timestamp queries where
-   * the adapter has them): for benchmarks. Uses the KV cache as the last generation left it.
+   * the adapter has them): for benchmarks. Uses the KV cache as the last generation left it. `expectMs`, about
+   * how long the step's passes take, lets a host whose wait spins (GpuContext.hostPollSpins) sleep through most of it.
    */
-  async profileDecodeStep(pos: number): Promise<OpTiming[]> {
+  async profileDecodeStep(pos: number, expectMs = 0): Promise<OpTiming[]> {
     if (pos < 0 || pos >= this.config.nCtx) throw new EngineInputError(`profileDecodeStep: position ${pos} outside the context`);
     writeStep(this.gpu.device, this.p.ctx.step, { pos0: pos, T: 1, rand: 0, writePos: pos + 1 });
-    return profileDispatches(this.gpu.device, this.decodeDispatches, 1, 1);
+    const sleepMs = this.gpu.hostPollSpins && this.gpu.hasTimestamps ? Math.floor(0.85 * expectMs) : 0;
+    return profileDispatches(this.gpu.device, this.decodeDispatches, 1, 1, sleepMs);
   }
 
   destroy(): void {
