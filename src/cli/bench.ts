@@ -33,8 +33,9 @@ Several --model flags bench the models one after the other in one run and end wi
 Runs R (default 3) greedy generations of N tokens (default 32) after a P-token prompt (default 32), after one warm-up,
 and reports medians: prefill tokens/s, decode tokens/s, ms per token, dispatches per token, weight bytes read per token,
 and buffers created per decode step, and the decode floor (pct_of_floor) from the adapter's measured bandwidth and FMA rate. decode_ms_blocks / decode_ms_lm_head split a decode step's GPU time (timestamp
-queries, one pass per op) between the transformer blocks and the LM head (final LayerNorm, head, sampler);
-decode_ops lists the same per kind of op ({op, count, ms}: "h.#.attn" is the 8 layers' attention together).
+queries, one pass each) between the transformer blocks and the LM head (final LayerNorm, head, sampler);
+decode_ops lists it per kind of op ({op, count, ms}: "h.#.attn" is the 8 layers' attention together), one pass
+per op, so it adds each pass's overhead and rounds each op to the adapter's timestamp quantum.
 Per decode token: wall ms (the interval between two results), GPU ms (timestamp queries around the step's
 pass, from the previous pass's end where they overlap) and the gap between them (submit, map and readback latency not hidden), as a share of the wall time.
 --in-flight times decode with each of these numbers of steps in flight (1 = unpipelined; default: the
@@ -185,18 +186,23 @@ async function benchModel(dir: string, o: { promptTokens: number; tokens: number
   const decodeTps = byK.get(headK)!.tps;
   const decodeTokensPerS = median(decodeTps);
   const decodeTokensPerSProbes = median(decodeTpsProbes);
-  // GPU time of a decode step split between the blocks and the LM head: one pass per op with
-  // timestamps (or a submit per op without), a few decode positions, medians.
-  const nHeadOps = 2 + engine.lmHeadChunks; // ln_f, head chunks, sample
+  // GPU time of a decode step split between the blocks and the LM head: each timed as one pass (timestamps,
+  // or a submit each without) at a few decode positions, medians. Then the per-op table: one pass per op,
+  // which adds each pass's overhead and rounds each op to the adapter's timestamp quantum.
   const blocksMs: number[] = [];
   const headMs: number[] = [];
+  for (let k = 0; k < 5; k++) {
+    const split = await engine.profileDecodeSplit(promptTokens + k, k > 0 ? blocksMs[k - 1] + headMs[k - 1] : 0);
+    blocksMs.push(split.blocksMs);
+    headMs.push(split.headMs);
+  }
   // Per op kind (layer numbers folded: "h.#.mlp.c_fc [bsr row]"), its dispatches and ms summed over the step.
   const byOp = new Map<string, { count: number; ms: number[] }>();
+  let opsMs = 0;
   for (let k = 0; k < 5; k++) {
     // One pass per op costs more than the step's one pass: the previous profile's sum is the estimate.
-    const ops = await engine.profileDecodeStep(promptTokens + k, k > 0 ? blocksMs[k - 1] + headMs[k - 1] : 0);
-    blocksMs.push(ops.slice(0, ops.length - nHeadOps).reduce((a, b) => a + b.ms, 0));
-    headMs.push(ops.slice(ops.length - nHeadOps).reduce((a, b) => a + b.ms, 0));
+    const ops = await engine.profileDecodeStep(promptTokens + k, opsMs);
+    opsMs = ops.reduce((a, b) => a + b.ms, 0);
     const step = new Map<string, { count: number; ms: number }>();
     for (const op of ops) {
       const key = op.label.replace(/\d+/g, '#');
@@ -212,7 +218,7 @@ async function benchModel(dir: string, o: { promptTokens: number; tokens: number
   const decodeOps = [...byOp].map(([op, e]) => ({ op, count: e.count, ms: median(e.ms) }));
   // The decode floor on this adapter (src/bench/floor.ts): measured bandwidth and arithmetic rate
   // against what a decode step reads and computes, at the mean position of the timed decode steps.
-  const roof = await measureRoofline(device);
+  const roof = await measureRoofline(device, { hostPollSpins: gpu.hostPollSpins });
   const cost = engineDecodeCost(cfg, engine, promptTokens + tokens / 2);
   const floorMs = decodeFloorMs(cost, roof);
   const result = {

@@ -1,8 +1,8 @@
-// Per-op GPU timing: each dispatch in its own compute pass with timestamp writes (when the adapter has
-// 'timestamp-query'), else one submit per dispatch timed on the CPU. For benchmarks and profiling only:
+// Per-op GPU timing: each dispatch (or group of dispatches) in its own compute pass with timestamp writes (when
+// the adapter has 'timestamp-query'), else one submit per pass timed on the CPU. For benchmarks and profiling only:
 // the engine's normal step is one pass.
 
-import type { Dispatch } from './kernel';
+import { encodeDispatches, type Dispatch } from './kernel';
 
 export interface OpTiming {
   label: string;
@@ -10,10 +10,11 @@ export interface OpTiming {
 }
 
 /**
+ * GPU time of each group of dispatches, each group in its own compute pass (one pass per op: groups of one).
  * `sleepMs`: time to sleep after each submit before waiting on it, for hosts whose wait spins a core the
  * adapter needs (GpuContext.hostPollSpins); the times come from timestamps, so the sleep does not enter them.
  */
-export async function profileDispatches(device: GPUDevice, list: readonly Dispatch[], T: number, repeats = 3, sleepMs = 0): Promise<OpTiming[]> {
+export async function profileGroups(device: GPUDevice, list: ReadonlyArray<{ label: string; list: readonly Dispatch[] }>, T: number, repeats = 3, sleepMs = 0): Promise<OpTiming[]> {
   const totals = new Float64Array(list.length);
   const useTs = device.features.has('timestamp-query');
   const n = list.length;
@@ -23,12 +24,9 @@ export async function profileDispatches(device: GPUDevice, list: readonly Dispat
   for (let r = 0; r < repeats; r++) {
     if (useTs) {
       const enc = device.createCommandEncoder({ label: 'profile' });
-      list.forEach((d, i) => {
-        const pass = enc.beginComputePass({ label: d.label, timestampWrites: { querySet: query!, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } });
-        const [x, y, z] = d.grid(T);
-        pass.setPipeline(d.pipeline);
-        pass.setBindGroup(0, d.bindGroup);
-        if (x && y && z) pass.dispatchWorkgroups(x, y, z);
+      list.forEach((g, i) => {
+        const pass = enc.beginComputePass({ label: g.label, timestampWrites: { querySet: query!, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } });
+        encodeDispatches(pass, g.list, T);
         pass.end();
       });
       enc.resolveQuerySet(query!, 0, 2 * n, resolve!, 0);
@@ -41,14 +39,11 @@ export async function profileDispatches(device: GPUDevice, list: readonly Dispat
       for (let i = 0; i < n; i++) totals[i] += Number(ts[2 * i + 1] - ts[2 * i]) / 1e6;
     } else {
       for (let i = 0; i < n; i++) {
-        const d = list[i];
+        const g = list[i];
         const t0 = performance.now();
-        const enc = device.createCommandEncoder({ label: d.label });
-        const pass = enc.beginComputePass({ label: d.label });
-        const [x, y, z] = d.grid(T);
-        pass.setPipeline(d.pipeline);
-        pass.setBindGroup(0, d.bindGroup);
-        if (x && y && z) pass.dispatchWorkgroups(x, y, z);
+        const enc = device.createCommandEncoder({ label: g.label });
+        const pass = enc.beginComputePass({ label: g.label });
+        encodeDispatches(pass, g.list, T);
         pass.end();
         device.queue.submit([enc.finish()]);
         await device.queue.onSubmittedWorkDone();
@@ -59,5 +54,10 @@ export async function profileDispatches(device: GPUDevice, list: readonly Dispat
   query?.destroy();
   resolve?.destroy();
   read?.destroy();
-  return list.map((d, i) => ({ label: d.label, ms: totals[i] / repeats }));
+  return list.map((g, i) => ({ label: g.label, ms: totals[i] / repeats }));
+}
+
+/** GPU time of each dispatch in its own pass (profileGroups with groups of one). */
+export function profileDispatches(device: GPUDevice, list: readonly Dispatch[], T: number, repeats = 3, sleepMs = 0): Promise<OpTiming[]> {
+  return profileGroups(device, list.map((d) => ({ label: d.label, list: [d] })), T, repeats, sleepMs);
 }

@@ -26,7 +26,7 @@ import type { MatmulVariant } from '../kernels/matmul';
 import { createLayerNorm, type LayerNormVariant } from '../kernels/layernorm';
 import { createAttention, type AttentionVariant } from '../kernels/attention';
 import { fastestVariant } from '../kernels/autotune';
-import { profileDispatches, type OpTiming } from '../kernels/timing';
+import { profileDispatches, profileGroups, type OpTiming } from '../kernels/timing';
 import { createSample, samplerParams, SAMPLE_RESULT_WORDS, MAX_TOP, type SampleVariant } from '../kernels/sample';
 import {
   ForwardPlans, linearDispatch, type ActivationBuffers, type EmbeddingsGpu, type ForwardMode, type KernelVariants, type LayerGpu, type LinearWeights,
@@ -469,14 +469,18 @@ export class Gpt2Engine implements Engine {
       };
       const t0 = performance.now();
       let tPrev = t0;
-      // Decode steps arrive one interval apart (the adapter runs the queued steps back to back): a running
-      // estimate of it tells the ring when the next is due. 0.85 of it, so a sleep ends before the step does.
-      let interval = 0;
+      // The adapter runs the queued steps back to back, so the next is due about one step's GPU time after the
+      // last arrived: a running estimate (timestamps; the arrival interval without them) tells the ring when, and
+      // 0.85 of it so a sleep ends before the step does. A wait that woke late reads the next without sleeping, so
+      // the host never falls behind the adapter (its own lateness never enters the estimate).
+      let stepMs = 0;
+      let wokeLate = false;
       if (opts.signal?.aborted) stopReason = 'aborted';
       submitUpTo();
       while (inFlight.length > 0) {
         const head = inFlight.shift()!;
-        await ring.map(head.slot, head.i > 1 && interval > 0 ? tPrev + 0.85 * interval : undefined);
+        const due: number | undefined = head.i > 1 && stepMs > 0 && !wokeLate ? tPrev + 0.85 * stepMs : undefined;
+        wokeLate = (await ring.map(head.slot, due)).wokeLate;
         const got = ring.read(head.slot, probes);
         const now = performance.now();
         // With steps in flight a token's wall time is the interval between two arrivals: what it adds.
@@ -497,7 +501,8 @@ export class Gpt2Engine implements Engine {
         if (i === 0) prefillMs = ms;
         else {
           decodeMs.push(ms);
-          interval = interval === 0 ? ms : 0.8 * interval + 0.2 * ms;
+          const sample = got.gpuMs ?? ms;
+          stepMs = stepMs === 0 ? sample : 0.8 * stepMs + 0.2 * sample;
         }
         const s: StepResult = { index: i, pos, id: r[0], ms, top: Gpt2Engine.decodeTop(r) };
         if (got.gpuMs !== undefined) s.gpuMs = got.gpuMs;
@@ -601,6 +606,24 @@ export class Gpt2Engine implements Engine {
     const sleepMs = this.gpu.hostPollSpins && this.gpu.hasTimestamps ? Math.floor(0.85 * expectMs) : 0;
     return profileDispatches(this.gpu.device, this.decodeDispatches, 1, 1, sleepMs);
   }
+  /**
+   * GPU time of one decode step at position pos split in two passes, the transformer blocks (embedding and
+   * layers) and the head (ln_f, LM head, sampler), each timed whole, so neither sums per-op passes and their
+   * overheads: for benchmarks. `expectMs` as profileDecodeStep.
+   */
+  async profileDecodeSplit(pos: number, expectMs = 0): Promise<{ blocksMs: number; headMs: number }> {
+    if (pos < 0 || pos >= this.config.nCtx) throw new EngineInputError(`profileDecodeSplit: position ${pos} outside the context`);
+    writeStep(this.gpu.device, this.p.ctx.step, { pos0: pos, T: 1, rand: 0, writePos: pos + 1 });
+    const list = this.decodeDispatches;
+    const nHead = 2 + this.lmHeadChunks; // ln_f, the head's row chunks, the sampler
+    const sleepMs = this.gpu.hostPollSpins && this.gpu.hasTimestamps ? Math.floor(0.85 * expectMs) : 0;
+    const [blocks, head] = await profileGroups(this.gpu.device, [
+      { label: 'decode blocks', list: list.slice(0, list.length - nHead) },
+      { label: 'decode head', list: list.slice(list.length - nHead) },
+    ], 1, 1, sleepMs);
+    return { blocksMs: blocks.ms, headMs: head.ms };
+  }
+
 
   destroy(): void {
     this.destroyed = true;

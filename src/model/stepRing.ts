@@ -96,14 +96,22 @@ export class StepRing {
    * Resolves when slot's step is done and its slot mapped. `dueAt` (a performance.now() time) is when the
    * reader expects it done: on a host that spins while a promise is pending the wait sleeps until then
    * before mapping, so the spin lasts only past that point (the steps queued behind keep the adapter busy
-   * meanwhile). Elsewhere it maps at once.
+   * meanwhile). Elsewhere it maps at once. Answers whether it slept and found the step already done (woke
+   * late), so the reader can catch up instead of sleeping again.
    */
-  async map(slot: number, dueAt?: number): Promise<void> {
+  async map(slot: number, dueAt?: number): Promise<{ wokeLate: boolean }> {
+    let slept = false;
     if (this.hostPollSpins && dueAt !== undefined) {
       const ms = Math.floor(dueAt - performance.now());
-      if (ms >= 1) await new Promise<void>((r) => setTimeout(r, ms));
+      if (ms >= 1) {
+        await new Promise<void>((r) => setTimeout(r, ms));
+        slept = true;
+      }
     }
+    const t = performance.now();
     await this.staging[slot].mapAsync(GPUMapMode.READ, 0, this.mapBytes[slot]);
+    // A map of a finished step resolves on the poll's next turn, well under half a millisecond.
+    return { wokeLate: slept && performance.now() - t < 0.5 };
   }
 
   /** Reads a slot whose map has resolved (copies out, unmaps). */
