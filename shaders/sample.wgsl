@@ -59,11 +59,13 @@ fn main(@builtin(local_invocation_index) lid: u32) {
     // Greedy without top logits: one best per thread, then one merge (no lists to initialise).
     var v = -3.4e38;
     var i = 0xffffffffu;
+    var bad = 0u;   // one atomic per thread after the loop, not a conditional atomic per logit
     for (var k = lid; k < p.V; k += WG) {
       let x = logits[k];
-      if ((bitcast<u32>(x) & 0x7f800000u) == 0x7f800000u) { atomicOr(&nonFinite, 1u); }
-      if (before(x, k, v, i)) { v = x; i = k; }
+      bad |= u32((bitcast<u32>(x) & 0x7f800000u) == 0x7f800000u);
+      if (x > v) { v = x; i = k; }   // k ascends: a tie keeps the lower id, as before() does
     }
+    if (bad != 0u) { atomicOr(&nonFinite, 1u); }
     mergeRound(0u, lid, v, i);
   } else {
     // Pass 1, one read of the logits: each thread keeps its own best `rounds` (id, logit) pairs, sorted
