@@ -8,7 +8,7 @@ import { uploadMatrix, rowChunks, packMatrix } from './packed';
 import { createGemv } from './gemv';
 import { createMatmul } from './matmul';
 import { linearRef } from './linear';
-import { roundToF16, weightCodeFor } from '../shared/f16';
+import { f16BitsToF32, roundToF16, weightCodeFor } from '../shared/f16';
 import type { Epilogue } from './gelu';
 
 const shapes: Array<[number, number, number, Epilogue]> = [
@@ -21,6 +21,42 @@ const shapes: Array<[number, number, number, Epilogue]> = [
   [65, 129, 40, 'residual'],
   [17, 768, 256, 'none'],
 ];
+
+describe('the gemv decodes the weight code exactly (shaders/lib/common.wgsl decode8)', async () => {
+  const ctx = await testKernelContext();
+  // Every finite f16 in two matrices (one code cannot span 65504 and the smallest subnormals): |v| <= 1 with all
+  // subnormals, and the normals. Row r holds value (r + 7919 j) mod n at column j, so x = e_j reads one value of
+  // every row through element j of the 8-weight decode, and y = v * 1 exactly (the other products are 0 * w).
+  const all = Array.from({ length: 0x10000 }, (_, h) => h).filter((h) => (h & 0x7c00) !== 0x7c00).map(f16BitsToF32);
+  const sets = { 'subnormals to 1': all.filter((v) => Math.abs(v) <= 1), 'normals to 65504': all.filter((v) => v === 0 || Math.abs(v) >= 2 ** -14) };
+  for (const [name, values] of Object.entries(sets)) {
+    it(`${name}: ${values.length} values, each of the 8 positions`, async () => {
+      const N = values.length;
+      const K = 8;
+      const w = new Float32Array(N * K);
+      for (let r = 0; r < N; r++) for (let j = 0; j < K; j++) w[r * K + j] = values[(r + 7919 * j) % N];
+      const got = await gpuCheck(ctx.gpu, `decode ${name}`, async () => {
+        const wm = uploadMatrix(ctx.pool, 'w', w, N, K, 'rows-cols');
+        const yb = ctx.pool.storage('y', N * 4);
+        const out: Float32Array[] = [];
+        for (let j = 0; j < K; j++) {
+          const xb = ctx.pool.upload('x', new Float32Array(K).map((_, i) => (i === j ? 1 : 0)));
+          const d = createGemv(ctx, { label: 'gemv', w: wm.buffer, wScale: wm.code.scale, N, K, kStride: wm.kStride, x: xb, y: yb, epilogue: 'none', variant: 'row' });
+          await runOnce(ctx, [d], { pos0: 0, T: 1, rand: 0, writePos: 0 });
+          out.push(await readF32(ctx.device, yb, N));
+        }
+        return out;
+      });
+      for (let j = 0; j < K; j++) {
+        for (let r = 0; r < N; r++) {
+          const want = values[(r + 7919 * j) % N];
+          // -0 sums to +0 with the zero products, so zeros compare by value.
+          if (got[j][r] !== want) throw new Error(`row ${r} position ${j}: ${want} decoded as ${got[j][r]}`);
+        }
+      }
+    });
+  }
+});
 
 describe('linear kernels match the CPU reference', async () => {
   const ctx = await testKernelContext();
