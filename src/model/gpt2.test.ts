@@ -91,6 +91,16 @@ describe('GPT-2 engine equals the CPU reference', async () => {
     const b = await gpuCheck(gpu, 'split', () => split.generate([3, 4, 5], opts));
     expect(b.ids).toEqual(a.ids);
     expect(b.steps.map((s) => s.top)).toEqual(a.steps.map((s) => s.top));
+    // The bench's blocks / head split (profileDecodeSplit) covers the step's dispatches once, the head being
+    // ln_f, every row chunk of the LM head and the sampler, whatever the number of chunks.
+    for (const e of [whole, split]) {
+      const { blocks, head } = e.decodeParts;
+      expect([...blocks, ...head]).toEqual([...e.decodeDispatches]);
+      expect(head.map((d) => d.label.replace(/\[\d+\]/, '[#]').replace(/ \[.*\]$/, ''))).toEqual(['ln_f (last row)', ...Array(e.lmHeadChunks).fill('lm_head[#]'), 'sample']);
+      const t = await e.profileDecodeSplit(4);
+      expect(t.blocksMs).toBeGreaterThanOrEqual(0);
+      expect(t.headMs).toBeGreaterThanOrEqual(0);
+    }
     whole.destroy();
     split.destroy();
   });

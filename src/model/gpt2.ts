@@ -614,14 +614,17 @@ export class Gpt2Engine implements Engine {
   async profileDecodeSplit(pos: number, expectMs = 0): Promise<{ blocksMs: number; headMs: number }> {
     if (pos < 0 || pos >= this.config.nCtx) throw new EngineInputError(`profileDecodeSplit: position ${pos} outside the context`);
     writeStep(this.gpu.device, this.p.ctx.step, { pos0: pos, T: 1, rand: 0, writePos: pos + 1 });
-    const list = this.decodeDispatches;
-    const nHead = 2 + this.lmHeadChunks; // ln_f, the head's row chunks, the sampler
+    const { blocks, head } = this.decodeParts;
     const sleepMs = this.gpu.hostPollSpins && this.gpu.hasTimestamps ? Math.floor(0.85 * expectMs) : 0;
-    const [blocks, head] = await profileGroups(this.gpu.device, [
-      { label: 'decode blocks', list: list.slice(0, list.length - nHead) },
-      { label: 'decode head', list: list.slice(list.length - nHead) },
-    ], 1, 1, sleepMs);
-    return { blocksMs: blocks.ms, headMs: head.ms };
+    const [b, h] = await profileGroups(this.gpu.device, [{ label: 'decode blocks', list: blocks }, { label: 'decode head', list: head }], 1, 1, sleepMs);
+    return { blocksMs: b.ms, headMs: h.ms };
+  }
+
+  /** The decode step's dispatches in two parts: embedding and layers, then ln_f, the LM head's row chunks and the sampler. */
+  get decodeParts(): { blocks: readonly Dispatch[]; head: readonly Dispatch[] } {
+    const list = this.decodeDispatches;
+    const nHead = 2 + this.lmHeadChunks;
+    return { blocks: list.slice(0, list.length - nHead), head: list.slice(list.length - nHead) };
   }
 
 
