@@ -52,6 +52,10 @@ fn rowDot(row: u32, lane: u32, lanes: u32) -> f32 {
 // ROWS4 consecutive rows of one block row per thread: they share the block row's blocks, so rowPtr,
 // colIdx and each x chunk are read once for four rows (measured on SwiftShader, c_fc 1024 x 256 at
 // 1/8: 0.27 -> 0.22 ms and c_attn 768 x 256: 0.20 -> 0.16 ms, best of 9 alternating rounds).
+// One loop over the block row's (block, chunk) pairs, not a loop over blocks around one over chunks: a
+// CPU-emulated adapter pays per loop entered, and the sums come in the same order, so the same bits (in-process
+// A/B on SwiftShader, best of 20 alternating rounds: 3072 x 768 at 1/8 0.800 -> 0.608 ms, 768 x 3072 0.641 ->
+// 0.537, 256 x 1024 0.098 -> 0.087; no shape slower).
 // BLOCK (16, 32, 64) is a multiple of 4, so the four rows never straddle two block rows; rows past N
 // (the last block row's padding) are zero in the values and never stored.
 @compute @workgroup_size(WG)
@@ -60,18 +64,19 @@ fn main_row(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg:
   let row = ((wid.y * nwg.x + wid.x) * WG + lid) * ROWS4;
   if (row >= p.N) { return; }
   let cpb = BLOCK / 8u;                 // vec4<u32> chunks per block row
+  let ri = row % BLOCK;
   let b0 = rowPtr[row / BLOCK];
-  let b1 = rowPtr[row / BLOCK + 1u];
+  let end = (rowPtr[row / BLOCK + 1u] - b0) * cpb;
   var acc = vec4<f32>(0.0);
-  for (var b = b0; b < b1; b++) {
-    let xi = colIdx[b] * (BLOCK / 4u);
-    let wi = (b * BLOCK + row % BLOCK) * cpb;   // the first row's chunk 0; row r + j is j * cpb further
-    for (var c8 = 0u; c8 < cpb; c8++) {
-      let xa = x[xi + 2u * c8];
-      let xb = x[xi + 2u * c8 + 1u];
-      acc += vec4<f32>(dot8(w[wi + c8], xa, xb), dot8(w[wi + cpb + c8], xa, xb),
-                       dot8(w[wi + 2u * cpb + c8], xa, xb), dot8(w[wi + 3u * cpb + c8], xa, xb));
-    }
+  for (var j = 0u; j < end; j++) {
+    let b = b0 + j / cpb;
+    let c8 = j % cpb;
+    let xi = colIdx[b] * (BLOCK / 4u) + 2u * c8;
+    let wi = (b * BLOCK + ri) * cpb + c8;   // the first row's chunk; row + k is k * cpb further
+    let xa = x[xi];
+    let xb = x[xi + 1u];
+    acc += vec4<f32>(dot8(w[wi], xa, xb), dot8(w[wi + cpb], xa, xb),
+                     dot8(w[wi + 2u * cpb], xa, xb), dot8(w[wi + 3u * cpb], xa, xb));
   }
   store4(row, acc);
 }
