@@ -96,16 +96,16 @@ fn main_row(@builtin(global_invocation_id) gid: vec3<u32>) {
     // The common case, 8 full rows and whole blocks: vec4 loads of x, 8 rows per weight chunk
     // (chunkRows8 in lib/rows8.wgsl).
     let rowStride = p.K / 4u;
+    // One loop over the (block, chunk) pairs, as bsr_gemv.wgsl's main_row: same order, one loop entered.
     var acc8 = Rows8(vec4<f32>(0.0), vec4<f32>(0.0));
-    for (var b = rowPtr[n / BLOCK]; b < rowPtr[n / BLOCK + 1u]; b++) {
-      var xi = m0 * rowStride + colIdx[b] * (BLOCK / 4u);
-      for (var c8 = 0u; c8 < cpb; c8++) {
-        let w4 = w[(b * BLOCK + ri) * cpb + c8];
-        let r = chunkRows8(w4, xi, rowStride);
-        acc8.lo += r.lo;
-        acc8.hi += r.hi;
-        xi += 2u;
-      }
+    let b0 = rowPtr[n / BLOCK];
+    let end = (rowPtr[n / BLOCK + 1u] - b0) * cpb;
+    for (var j = 0u; j < end; j++) {
+      let b = b0 + j / cpb;
+      let c8 = j % cpb;
+      let r = chunkRows8(w[(b * BLOCK + ri) * cpb + c8], m0 * rowStride + colIdx[b] * (BLOCK / 4u) + 2u * c8, rowStride);
+      acc8.lo += r.lo;
+      acc8.hi += r.hi;
     }
     storeRows8(m0, n, acc8);
     return;
