@@ -96,16 +96,32 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let norm = bcast;                            // the softmax's 1 / sum
   let inv = norm * headMask[p.maskBase + h];   // and the head's ablation gate
 
-  for (var d = lid; d < hd; d += WG) {
-    var acc = 0.0;
+  // Four output dims a thread per pass over the keys (dims past hd read dim hd - 1 again and are not
+  // stored), so a CPU-emulated adapter enters the key loop once per four dims; each dim's sum over the keys
+  // runs in the same order as one dim at a time.
+  for (var d0 = 4u * lid; d0 < hd; d0 += 4u * WG) {
+    let last = hd - 1u;
+    let dd = vec4<u32>(d0, min(d0 + 1u, last), min(d0 + 2u, last), min(d0 + 3u, last));
+    var acc = vec4<f32>(0.0);
     for (var j = 0u; j < n; j++) {
-      var v: f32;
-      if (j < s.pos0) { v = vCache[(h * p.nCtx + j) * hd + d]; }
-      else { v = qkv[(j - s.pos0) * 3u * D + 2u * D + h * hd + d]; }
+      var v: vec4<f32>;
+      if (j < s.pos0) {
+        let vb = (h * p.nCtx + j) * hd;
+        v = vec4<f32>(vCache[vb + dd.x], vCache[vb + dd.y], vCache[vb + dd.z], vCache[vb + dd.w]);
+      } else {
+        let vb = (j - s.pos0) * 3u * D + 2u * D + h * hd;
+        v = vec4<f32>(qkv[vb + dd.x], qkv[vb + dd.y], qkv[vb + dd.z], qkv[vb + dd.w]);
+      }
       acc += scores[j] * v;
     }
-    out[t * D + h * hd + d] = acc * inv;
-    if (PROBE) { q[d] = acc * inv; }   // q is no longer read: it now holds z_h
+    let z = acc * inv;
+    for (var c = 0u; c < 4u; c++) {
+      let d = d0 + c;
+      if (d < hd) {
+        out[t * D + h * hd + d] = z[c];
+        if (PROBE) { q[d] = z[c]; }   // q is no longer read: it now holds z_h
+      }
+    }
   }
 
   if (PROBE && t == s.T - 1u) {
