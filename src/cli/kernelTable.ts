@@ -6,7 +6,8 @@
 
 import { BufferPool, readBuffer } from '../gpu/buffers';
 import type { GpuContext } from '../gpu/device';
-import { createKernelContext, encodeDispatches, runOnce, writeStep, type Dispatch, type KernelContext } from '../kernels/kernel';
+import { createKernelContext, runOnce, writeStep, type Dispatch } from '../kernels/kernel';
+import { profileGroups } from '../kernels/timing';
 import { uploadMatrix } from '../kernels/packed';
 import { createGemv, gemvLanes, GEMV_WG, GEMV_ROW_WG, GEMV_ROWS_PER_THREAD, type GemvVariant } from '../kernels/gemv';
 import { createMatmul, type MatmulVariant } from '../kernels/matmul';
@@ -57,37 +58,13 @@ function workgroupOf(kernel: KernelName, variant: string, K: number): string {
   return variant === 'tiled' ? '256, block row x 64 rows of x' : '64 x 8 rows of x';
 }
 
-/** Where timePass stamps its pass, when the adapter has timestamps. */
-interface PassClock { query: GPUQuerySet; resolve: GPUBuffer; read: GPUBuffer; hostPollSpins: boolean }
-
 /**
- * ms of `copies` back-to-back dispatches of d in one pass: the pass's timestamps where the adapter has them
- * (then a host whose wait spins, GpuContext.hostPollSpins, sleeps through `expectMs` first, leaving the adapter
- * its cores), else submit to done on the CPU clock.
+ * ms of `copies` back-to-back dispatches of d in one pass (profileGroups: the pass's timestamps where the adapter
+ * has them, else submit to done; where the host's wait spins, `expectMs` is slept through first).
  */
-async function timePass(ctx: KernelContext, d: Dispatch, copies: number, T: number, clock: PassClock | null, expectMs = 0): Promise<number> {
-  const enc = ctx.device.createCommandEncoder({ label: 'kernel table' });
-  const pass = enc.beginComputePass({
-    label: `kernel table: ${d.label}`,
-    ...(clock ? { timestampWrites: { querySet: clock.query, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } } : {}),
-  });
-  encodeDispatches(pass, Array<Dispatch>(copies).fill(d), T);
-  pass.end();
-  if (!clock) {
-    const t0 = performance.now();
-    ctx.device.queue.submit([enc.finish()]);
-    await ctx.device.queue.onSubmittedWorkDone();
-    return performance.now() - t0;
-  }
-  enc.resolveQuerySet(clock.query, 0, 2, clock.resolve, 0);
-  enc.copyBufferToBuffer(clock.resolve, 0, clock.read, 0, 16);
-  ctx.device.queue.submit([enc.finish()]);
-  const sleepMs = clock.hostPollSpins ? Math.floor(0.85 * expectMs) : 0;
-  if (sleepMs >= 1) await new Promise<void>((r) => setTimeout(r, sleepMs));
-  await clock.read.mapAsync(GPUMapMode.READ);
-  const ts = new BigUint64Array(clock.read.getMappedRange().slice(0));
-  clock.read.unmap();
-  return Number(ts[1] - ts[0]) / 1e6;
+async function timePass(gpu: GpuContext, d: Dispatch, copies: number, T: number, expectMs = 0): Promise<number> {
+  const [t] = await profileGroups(gpu.device, [{ label: `kernel table: ${d.label}`, list: Array<Dispatch>(copies).fill(d) }], T, 1, { hostPollSpins: gpu.hostPollSpins, expectMs });
+  return t.ms;
 }
 
 export async function measureKernelTable(gpu: GpuContext, o: KernelTableOptions): Promise<KernelRow[]> {
@@ -99,14 +76,6 @@ export async function measureKernelTable(gpu: GpuContext, o: KernelTableOptions)
   const pool = new BufferPool(device);
   const ctx = createKernelContext(device, pool, 'kernel table');
   const rand = mulberry32(2024);
-  const clock: PassClock | null = gpu.hasTimestamps
-    ? {
-      query: device.createQuerySet({ label: 'kernel table pass timestamps', type: 'timestamp', count: 2 }),
-      resolve: pool.create('kernel table timestamps resolve', 256, GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC),
-      read: pool.create('kernel table timestamps read', 16, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST),
-      hostPollSpins: gpu.hostPollSpins,
-    }
-    : null;
   const maxK = 4 * D;
   // x is (M, K) for the matmuls and its first row the gemvs' vector; padded past K as the engine's buffers are.
   const xHost = new Float32Array(M * maxK + 72).map(() => rand() - 0.5);
@@ -167,8 +136,8 @@ export async function measureKernelTable(gpu: GpuContext, o: KernelTableOptions)
       // Enough copies per pass for ~8 ms, then rounds alternating over the candidates.
       const copies = new Map<Candidate, number>();
       for (const c of cands) {
-        await timePass(ctx, c.d, 1, c.T, clock);
-        const one = await timePass(ctx, c.d, 1, c.T, clock);
+        await timePass(gpu, c.d, 1, c.T);
+        const one = await timePass(gpu, c.d, 1, c.T);
         copies.set(c, Math.min(32, Math.max(1, Math.ceil(8 / Math.max(one, 0.01)))));
       }
       const best = new Map<Candidate, number>(cands.map((c) => [c, Infinity]));
@@ -176,7 +145,7 @@ export async function measureKernelTable(gpu: GpuContext, o: KernelTableOptions)
         for (const c of r % 2 ? [...cands].reverse() : cands) {
           const n = copies.get(c)!;
           const prev = best.get(c)!;
-          best.set(c, Math.min(prev, (await timePass(ctx, c.d, n, c.T, clock, Number.isFinite(prev) ? prev * n : 0)) / n));
+          best.set(c, Math.min(prev, (await timePass(gpu, c.d, n, c.T, Number.isFinite(prev) ? prev * n : 0)) / n));
         }
       }
       for (const c of cands) {
@@ -185,7 +154,6 @@ export async function measureKernelTable(gpu: GpuContext, o: KernelTableOptions)
       }
     }
   } finally {
-    clock?.query.destroy();
     pool.destroy();
   }
   return rows;

@@ -127,10 +127,9 @@ async function timeRoofline(ctx: KernelContext, o: { streamBytes?: number; threa
   let fmaMs = Infinity;
   await profileDispatches(ctx.device, [stream.dispatch, fma.dispatch], 1, 1); // warm-up: pipelines, first touch
   for (let r = 0; r < repeats; r++) {
-    // Where the host's wait spins (GpuContext.hostPollSpins), sleep through most of the last round first:
-    // the timestamps do not see the sleep, and the adapter keeps every core.
-    const sleepMs = o.hostPollSpins && Number.isFinite(streamMs) ? Math.floor(0.85 * (streamMs + fmaMs)) : 0;
-    const [s, f] = await profileDispatches(ctx.device, [stream.dispatch, fma.dispatch], 1, 1, sleepMs);
+    // Where the host's wait spins (GpuContext.hostPollSpins), the best round so far is the expected time.
+    const expectMs = Number.isFinite(streamMs) ? streamMs + fmaMs : 0;
+    const [s, f] = await profileDispatches(ctx.device, [stream.dispatch, fma.dispatch], 1, 1, { hostPollSpins: o.hostPollSpins ?? false, expectMs });
     streamMs = Math.min(streamMs, s.ms);
     fmaMs = Math.min(fmaMs, f.ms);
   }

@@ -2,6 +2,7 @@
 // the adapter has 'timestamp-query'), else one submit per pass timed on the CPU. For benchmarks and profiling only:
 // the engine's normal step is one pass.
 
+import { dueAfter, sleepUntilDue } from '../gpu/wait';
 import { encodeDispatches, type Dispatch } from './kernel';
 
 export interface OpTiming {
@@ -9,12 +10,21 @@ export interface OpTiming {
   ms: number;
 }
 
+/** How a profile waits: whether the host's wait spins, and the expected GPU time of one round of its passes. */
+export interface ProfileWait {
+  hostPollSpins: boolean;
+  expectMs: number;
+}
+
 /**
  * GPU time of each group of dispatches, each group in its own compute pass (one pass per op: groups of one).
- * `sleepMs`: time to sleep after each submit before waiting on it, for hosts whose wait spins a core the
- * adapter needs (GpuContext.hostPollSpins); the times come from timestamps, so the sleep does not enter them.
+ * `wait`: where the host's wait spins a core the adapter needs (GpuContext.hostPollSpins), about how long all
+ * the passes take, slept through (src/gpu/wait.ts) before waiting on them; timestamps do not see the sleep.
  */
-export async function profileGroups(device: GPUDevice, list: ReadonlyArray<{ label: string; list: readonly Dispatch[] }>, T: number, repeats = 3, sleepMs = 0): Promise<OpTiming[]> {
+export async function profileGroups(
+  device: GPUDevice, list: ReadonlyArray<{ label: string; list: readonly Dispatch[] }>, T: number, repeats = 3,
+  wait: ProfileWait = { hostPollSpins: false, expectMs: 0 },
+): Promise<OpTiming[]> {
   const totals = new Float64Array(list.length);
   const useTs = device.features.has('timestamp-query');
   const n = list.length;
@@ -32,7 +42,7 @@ export async function profileGroups(device: GPUDevice, list: ReadonlyArray<{ lab
       enc.resolveQuerySet(query!, 0, 2 * n, resolve!, 0);
       enc.copyBufferToBuffer(resolve!, 0, read!, 0, 16 * n);
       device.queue.submit([enc.finish()]);
-      if (sleepMs >= 1) await new Promise<void>((r) => setTimeout(r, sleepMs));
+      await sleepUntilDue(wait.hostPollSpins, dueAfter(wait.expectMs));
       await read!.mapAsync(GPUMapMode.READ);
       const ts = new BigInt64Array(read!.getMappedRange().slice(0));
       read!.unmap();
@@ -58,6 +68,6 @@ export async function profileGroups(device: GPUDevice, list: ReadonlyArray<{ lab
 }
 
 /** GPU time of each dispatch in its own pass (profileGroups with groups of one). */
-export function profileDispatches(device: GPUDevice, list: readonly Dispatch[], T: number, repeats = 3, sleepMs = 0): Promise<OpTiming[]> {
-  return profileGroups(device, list.map((d) => ({ label: d.label, list: [d] })), T, repeats, sleepMs);
+export function profileDispatches(device: GPUDevice, list: readonly Dispatch[], T: number, repeats = 3, wait?: ProfileWait): Promise<OpTiming[]> {
+  return profileGroups(device, list.map((d) => ({ label: d.label, list: [d] })), T, repeats, wait);
 }

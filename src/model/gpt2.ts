@@ -26,7 +26,8 @@ import type { MatmulVariant } from '../kernels/matmul';
 import { createLayerNorm, type LayerNormVariant } from '../kernels/layernorm';
 import { createAttention, type AttentionVariant } from '../kernels/attention';
 import { fastestVariant } from '../kernels/autotune';
-import { profileDispatches, profileGroups, type OpTiming } from '../kernels/timing';
+import { profileDispatches, profileGroups, type OpTiming, type ProfileWait } from '../kernels/timing';
+import { DUE_FRACTION } from '../gpu/wait';
 import { createSample, samplerParams, SAMPLE_RESULT_WORDS, MAX_TOP, type SampleVariant } from '../kernels/sample';
 import {
   ForwardPlans, linearDispatch, type ActivationBuffers, type EmbeddingsGpu, type ForwardMode, type KernelVariants, type LayerGpu, type LinearWeights,
@@ -471,7 +472,7 @@ export class Gpt2Engine implements Engine {
       let tPrev = t0;
       // The adapter runs the queued steps back to back, so the next is due about one step's GPU time after the
       // last arrived: a running estimate (timestamps; the arrival interval without them) tells the ring when, and
-      // 0.85 of it so a sleep ends before the step does. A wait that woke late reads the next without sleeping, so
+      // DUE_FRACTION of it so a sleep ends before the step does. A wait that woke late reads the next without sleeping, so
       // the host never falls behind the adapter (its own lateness never enters the estimate).
       let stepMs = 0;
       let wokeLate = false;
@@ -479,7 +480,7 @@ export class Gpt2Engine implements Engine {
       submitUpTo();
       while (inFlight.length > 0) {
         const head = inFlight.shift()!;
-        const due: number | undefined = head.i > 1 && stepMs > 0 && !wokeLate ? tPrev + 0.85 * stepMs : undefined;
+        const due: number | undefined = head.i > 1 && stepMs > 0 && !wokeLate ? tPrev + DUE_FRACTION * stepMs : undefined;
         wokeLate = (await ring.map(head.slot, due)).wokeLate;
         const got = ring.read(head.slot, probes);
         const now = performance.now();
@@ -601,23 +602,26 @@ export class Gpt2Engine implements Engine {
    * how long the step's passes take, lets a host whose wait spins (GpuContext.hostPollSpins) sleep through most of it.
    */
   async profileDecodeStep(pos: number, expectMs = 0): Promise<OpTiming[]> {
-    if (pos < 0 || pos >= this.config.nCtx) throw new EngineInputError(`profileDecodeStep: position ${pos} outside the context`);
-    writeStep(this.gpu.device, this.p.ctx.step, { pos0: pos, T: 1, rand: 0, writePos: pos + 1 });
-    const sleepMs = this.gpu.hostPollSpins && this.gpu.hasTimestamps ? Math.floor(0.85 * expectMs) : 0;
-    return profileDispatches(this.gpu.device, this.decodeDispatches, 1, 1, sleepMs);
+    return profileDispatches(this.gpu.device, this.decodeDispatches, 1, 1, this.profileAt('profileDecodeStep', pos, expectMs));
   }
+
   /**
    * GPU time of one decode step at position pos split in two passes, the transformer blocks (embedding and
    * layers) and the head (ln_f, LM head, sampler), each timed whole, so neither sums per-op passes and their
    * overheads: for benchmarks. `expectMs` as profileDecodeStep.
    */
   async profileDecodeSplit(pos: number, expectMs = 0): Promise<{ blocksMs: number; headMs: number }> {
-    if (pos < 0 || pos >= this.config.nCtx) throw new EngineInputError(`profileDecodeSplit: position ${pos} outside the context`);
-    writeStep(this.gpu.device, this.p.ctx.step, { pos0: pos, T: 1, rand: 0, writePos: pos + 1 });
     const { blocks, head } = this.decodeParts;
-    const sleepMs = this.gpu.hostPollSpins && this.gpu.hasTimestamps ? Math.floor(0.85 * expectMs) : 0;
-    const [b, h] = await profileGroups(this.gpu.device, [{ label: 'decode blocks', list: blocks }, { label: 'decode head', list: head }], 1, 1, sleepMs);
+    const wait = this.profileAt('profileDecodeSplit', pos, expectMs);
+    const [b, h] = await profileGroups(this.gpu.device, [{ label: 'decode blocks', list: blocks }, { label: 'decode head', list: head }], 1, 1, wait);
     return { blocksMs: b.ms, headMs: h.ms };
+  }
+
+  /** Checks pos, writes the step uniform for a decode step there, and says how the profile waits. */
+  private profileAt(what: string, pos: number, expectMs: number): ProfileWait {
+    if (pos < 0 || pos >= this.config.nCtx) throw new EngineInputError(`${what}: position ${pos} outside the context`);
+    writeStep(this.gpu.device, this.p.ctx.step, { pos0: pos, T: 1, rand: 0, writePos: pos + 1 });
+    return { hostPollSpins: this.gpu.hostPollSpins, expectMs };
   }
 
   /** The decode step's dispatches in two parts: embedding and layers, then ln_f, the LM head's row chunks and the sampler. */
@@ -626,7 +630,6 @@ export class Gpt2Engine implements Engine {
     const nHead = 2 + this.lmHeadChunks;
     return { blocks: list.slice(0, list.length - nHead), head: list.slice(list.length - nHead) };
   }
-
 
   destroy(): void {
     this.destroyed = true;

@@ -5,6 +5,7 @@
 // pending promises keep a core spinning (GpuContext.hostPollSpins) the reader first sleeps until the step is due.
 
 import type { BufferPool } from '../gpu/buffers';
+import { sleepUntilDue } from '../gpu/wait';
 import { encodeDispatches, type Dispatch } from '../kernels/kernel';
 
 /** What one step hands back. */
@@ -100,14 +101,7 @@ export class StepRing {
    * late), so the reader can catch up instead of sleeping again.
    */
   async map(slot: number, dueAt?: number): Promise<{ wokeLate: boolean }> {
-    let slept = false;
-    if (this.hostPollSpins && dueAt !== undefined) {
-      const ms = Math.floor(dueAt - performance.now());
-      if (ms >= 1) {
-        await new Promise<void>((r) => setTimeout(r, ms));
-        slept = true;
-      }
-    }
+    const slept = await sleepUntilDue(this.hostPollSpins, dueAt);
     const t = performance.now();
     await this.staging[slot].mapAsync(GPUMapMode.READ, 0, this.mapBytes[slot]);
     // A map of a finished step resolves on the poll's next turn, well under half a millisecond.
