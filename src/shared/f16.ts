@@ -133,7 +133,7 @@ export function roundToF16(src: Float32Array): Float32Array<ArrayBuffer> {
 /**
  * The GPU weight code. An f16 whose 5-bit exponent is moved up by a per-matrix `shift`, so that every
  * nonzero weight (f16 subnormals included, renormalised) is a *normal* f32 once its 15 magnitude bits
- * sit at bits 13..27 and its sign at bit 31: the kernels decode with two masks and two shifts
+ * sit at bits 13..27 and its sign at bit 31: the kernels decode with masks, two multiplies and one shift
  * (shaders/lib/common.wgsl, decode8) instead of unpack2x16float, which CPU-emulated adapters run as a
  * ~15-instruction sequence per half. The decoded f32 is the weight times 2^(shift - 112), exactly; the
  * kernels multiply each dot product once by `weightScale(shift)` = 2^(112 - shift). Why not plain f16
